@@ -1,0 +1,27 @@
+import { Command, Option } from 'commander';
+import { roleNames, type Config, type Role } from '../../config/index.js';
+import { createLogger } from '../../logger.js';
+import { startApp } from '../../app/start.js';
+
+export function startCommand(config: () => Config): Command {
+  return new Command('start')
+    .description('run Sluice: every role in one process by default')
+    .addOption(
+      new Option(
+        '--roles <roles>',
+        `comma-separated roles (${roleNames.join(', ')}); default: all (or SLUICE_ROLES)`,
+      ).argParser((v) => v.split(',').map((r) => r.trim()) as Role[]),
+    )
+    .action(async (opts: { roles?: Role[] }) => {
+      const cfg = config();
+      if (opts.roles) {
+        const bad = opts.roles.filter((r) => !(roleNames as readonly string[]).includes(r));
+        if (bad.length > 0)
+          throw new Error(`unknown role(s): ${bad.join(', ')}; known: ${roleNames.join(', ')}`);
+        cfg.roles = opts.roles;
+      }
+      const logger = createLogger({ level: cfg.logLevel });
+      const app = await startApp(cfg, logger);
+      await app.stopped;
+    });
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from '../config/index.js';
+import { isSluiceError } from '../errors/index.js';
+import { configCommand } from './commands/config.js';
+import { migrateCommand } from './commands/migrate.js';
+import { startCommand } from './commands/start.js';
+
+const program = new Command('sluice')
+  .description('Event-sourced document indexing on NATS JetStream')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+// The configuration is read from the environment once, here, and handed down.
+const config = () => loadConfig();
+
+program.addCommand(startCommand(config));
+program.addCommand(migrateCommand(config));
+program.addCommand(configCommand(config));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (isSluiceError(err)) {
+    process.stderr.write(`error [${err.code}]: ${err.message}\n`);
+  } else {
+    process.stderr.write(
+      `error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+  }
+  process.exit(1);
+}

@@ -1,0 +1,170 @@
+import { SluiceError } from '../errors/index.js';
+import {
+  bool,
+  bytes,
+  duration,
+  int,
+  list,
+  oneOf,
+  pattern,
+  redact,
+  str,
+  url,
+  type Parser,
+} from './options.js';
+
+interface OptionSpec<T> {
+  /** Environment variable that sets it. */
+  env: string;
+  /** Value used when the variable is unset; `undefined` makes the option required. */
+  default: string | undefined;
+  parse: Parser<T>;
+  /** One line for the README's config table. */
+  doc: string;
+  /** Never printed whole (passwords in URLs). */
+  secret?: boolean;
+}
+
+function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
+  return spec;
+}
+
+export const roleNames = ['api', 'chunker', 'embedder', 'indexer', 'projector', 'retrier'] as const;
+export type Role = (typeof roleNames)[number];
+
+/**
+ * Every setting Sluice reads, with its default. This table is the single source for
+ * `loadConfig`, for `sluice config`, and for the README's configuration reference
+ * (kept in step by a unit test).
+ */
+export const configSpec = {
+  natsUrl: opt({
+    env: 'NATS_URL',
+    default: 'nats://127.0.0.1:4222',
+    parse: list(url('nats', 'tls', 'ws', 'wss')),
+    doc: 'NATS server URL(s), comma-separated; JetStream must be enabled (nats-server >= 2.10).',
+    secret: true,
+  }),
+  databaseUrl: opt({
+    env: 'DATABASE_URL',
+    default: 'postgres://postgres:sluice@127.0.0.1:5432/sluice',
+    parse: url('postgres', 'postgresql'),
+    doc: 'PostgreSQL >= 17 with pgvector >= 0.8. Migrations are applied at start.',
+    secret: true,
+  }),
+  namespace: opt({
+    env: 'SLUICE_NAMESPACE',
+    default: 'sluice',
+    parse: pattern(/^[a-z][a-z0-9_]{0,30}$/, 'a lowercase name such as sluice ([a-z][a-z0-9_]*)'),
+    doc: 'Prefix of every subject, stream, consumer and bucket, so several installations can share one NATS account.',
+  }),
+  roles: opt({
+    env: 'SLUICE_ROLES',
+    default: roleNames.join(','),
+    parse: list(oneOf(...roleNames)),
+    doc: `Roles this process runs, comma-separated, from: ${roleNames.join(', ')}.`,
+  }),
+  logLevel: opt({
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    doc: 'pino log level. Logs are JSON lines on stdout; pipe through `npx pino-pretty` to read them.',
+  }),
+  httpHost: opt({
+    env: 'SLUICE_HTTP_HOST',
+    default: '127.0.0.1',
+    parse: str,
+    doc: 'Address the HTTP API listens on (api role).',
+  }),
+  httpPort: opt({
+    env: 'SLUICE_HTTP_PORT',
+    default: '8080',
+    parse: int(0, 65535),
+    doc: 'Port of the HTTP API (api role); 0 picks a free port.',
+  }),
+  streamReplicas: opt({
+    env: 'SLUICE_STREAM_REPLICAS',
+    default: '1',
+    parse: int(1, 5),
+    doc: 'Replicas of every stream and bucket: 1 on a single server, 3 on a cluster.',
+  }),
+  streamMaxAge: opt({
+    env: 'SLUICE_STREAM_MAX_AGE',
+    default: '0',
+    parse: duration,
+    doc: 'Age after which derived streams drop messages (0: never). The event log is always kept.',
+  }),
+  maxMessageBytes: opt({
+    env: 'SLUICE_MAX_MESSAGE_BYTES',
+    default: '1M',
+    parse: bytes,
+    doc: 'Largest message Sluice writes to a stream; must not exceed the server max_payload.',
+  }),
+  claimCheckBytes: opt({
+    env: 'SLUICE_CLAIM_CHECK_BYTES',
+    default: '256k',
+    parse: bytes,
+    doc: 'Document text larger than this goes to the object store and the event carries a reference.',
+  }),
+  modelsDir: opt({
+    env: 'SLUICE_MODELS_DIR',
+    default: './models',
+    parse: str,
+    doc: 'Folder of embedding models (one subfolder per model, Hugging Face layout).',
+  }),
+  allowRemoteModels: opt({
+    env: 'SLUICE_ALLOW_REMOTE_MODELS',
+    default: 'false',
+    parse: bool,
+    doc: 'Download missing models from the Hugging Face hub into SLUICE_MODELS_DIR.',
+  }),
+};
+
+export type ConfigSpec = typeof configSpec;
+export type Config = {
+  -readonly [K in keyof ConfigSpec]: ConfigSpec[K] extends OptionSpec<infer T> ? T : never;
+};
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Parses and validates the whole configuration at once; every problem is reported
+ * together in one CONFIG_INVALID error naming the variables.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, spec] of Object.entries(configSpec) as [string, OptionSpec<unknown>][]) {
+    if (key in overrides) {
+      out[key] = (overrides as Record<string, unknown>)[key];
+      continue;
+    }
+    const raw = env[spec.env] ?? spec.default;
+    if (raw === undefined) {
+      problems.push(`${spec.env} is required: ${spec.doc}`);
+      continue;
+    }
+    try {
+      out[key] = spec.parse(raw);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      problems.push(`${spec.env}: ${spec.secret ? redact(why) : why}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new SluiceError('CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
+  }
+  return out as Config;
+}
+
+/** The configuration with secrets redacted, for `sluice config` and start-up logs. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(configSpec) as [keyof Config, OptionSpec<unknown>][]) {
+    const v = config[key];
+    out[spec.env] = spec.secret ? JSON.parse(redact(JSON.stringify(v))) : v;
+  }
+  return out;
+}

@@ -1,0 +1,9 @@
+export {
+  configSpec,
+  describeConfig,
+  loadConfig,
+  roleNames,
+  type Config,
+  type ConfigSpec,
+  type Role,
+} from './config.js';

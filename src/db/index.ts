@@ -1,0 +1,9 @@
+export {
+  createDatabase,
+  type Database,
+  type DatabaseOptions,
+  type Db,
+  type Sql,
+} from './client.js';
+export { runMigrations } from './migrate.js';
+export { dbUnavailable, isTransientDbError } from './errors.js';

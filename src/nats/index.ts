@@ -1,0 +1,1 @@
+export { connectNats, type NatsOptions } from './connect.js';
