@@ -181,6 +181,11 @@ chroot_umounts() {
 in_root() { chroot "$PGROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 "$@"; }
 
 provision_pgroot() {
+  if ! command -v debootstrap >/dev/null && command -v apt-get >/dev/null; then
+    log "postgres: installing debootstrap (apt-get install debootstrap)"
+    DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends debootstrap >&2 ||
+      { apt-get -q update >&2 && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends debootstrap >&2; } || true
+  fi
   command -v debootstrap >/dev/null ||
     die "debootstrap is needed to provision PostgreSQL $PG_MAJOR + pgvector." \
       "Install it (apt-get install debootstrap), or set DATABASE_URL, or use infra/docker-compose.yml"

@@ -12,8 +12,11 @@ export async function infra(
   env: Record<string, string | undefined> = {},
 ): Promise<string> {
   try {
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...env }))
+      if (v !== undefined) merged[k] = v;
     const { stdout } = await exec(join(packageRoot, 'infra/local', script), args, {
-      env: { ...process.env, ...env },
+      env: merged,
       maxBuffer: 16 * 1024 * 1024,
     });
     return stdout;

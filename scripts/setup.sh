@@ -1,0 +1,12 @@
+# shellcheck shell=bash
+# Sourced by scripts/start and scripts/test: install dependencies when the lockfile
+# changed, then bring the local servers up and export their URLs.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "installing dependencies (npm ci)…" >&2
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+eval "$(infra/local/up)"
