@@ -24,6 +24,88 @@ export const errorCodes = {
     retryable: false,
     description: 'The PostgreSQL server has no pgvector extension (install pgvector >= 0.8).',
   },
+  EVENT_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'An event breaks its contract (schemas/); details.pointer is a JSON pointer to the first bad field.',
+  },
+  EVENT_TYPE_UNKNOWN: {
+    status: 400,
+    retryable: false,
+    description: 'The CloudEvents type is not one Sluice knows (see schemas/).',
+  },
+  EVENT_SUBJECT_MISMATCH: {
+    status: 400,
+    retryable: false,
+    description:
+      "A message's NATS subject does not match the tenant, collection or document in its data.",
+  },
+  EVENT_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description:
+      'An event is larger than SLUICE_MAX_MESSAGE_BYTES even with its text claim-checked.',
+  },
+  DOCUMENT_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description: 'A document text is larger than SLUICE_MAX_DOCUMENT_BYTES.',
+  },
+  TEXT_REF_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      'A claim-checked text body is missing from the object store or does not match its size or sha256.',
+  },
+  VERSION_CONFLICT: {
+    status: 409,
+    retryable: false,
+    description:
+      'The expected document version is not the current one (a stale writer); details give both versions.',
+  },
+  PUBLISH_FAILED: {
+    status: 503,
+    retryable: true,
+    description:
+      'JetStream did not acknowledge a publish within the retry deadline (NATS down or electing a leader).',
+  },
+  TOPOLOGY_CONFLICT: {
+    status: 500,
+    retryable: false,
+    description:
+      'A stream or consumer exists with settings that cannot be updated to the declared ones.',
+  },
+  JSON_INVALID: {
+    status: 400,
+    retryable: false,
+    description: 'A body or NDJSON line is not valid JSON; details give the line.',
+  },
+  BATCH_EMPTY: {
+    status: 400,
+    retryable: false,
+    description: 'A request carried no events.',
+  },
+  BODY_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description: 'The request body is larger than SLUICE_HTTP_BODY_LIMIT.',
+  },
+  MEDIA_TYPE_UNSUPPORTED: {
+    status: 415,
+    retryable: false,
+    description: 'The Content-Type is not one the route accepts (the message lists them).',
+  },
+  REQUEST_INVALID: {
+    status: 400,
+    retryable: false,
+    description: 'A request parameter, query or body field is malformed; details.pointer names it.',
+  },
+  NOT_FOUND: {
+    status: 404,
+    retryable: false,
+    description: 'The route, document, collection or dead letter does not exist.',
+  },
   INTERNAL: {
     status: 500,
     retryable: false,

@@ -1,0 +1,112 @@
+import { Match, headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { SluiceError } from '../errors/index.js';
+
+/**
+ * CloudEvents over NATS (protocol binding 1.0.3). Sluice writes binary mode: each
+ * context attribute in a `ce-<name>` header (percent-encoded), the data as the payload.
+ * It reads both modes: a `Content-Type: application/cloudevents…` header means
+ * structured mode (the whole event as JSON in the payload).
+ */
+
+const encoder = new TextEncoder();
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Percent-encodes space, '"', '%' and everything outside printable ASCII (binding §3.1.3.2). */
+export function encodeHeaderValue(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const c = ch.codePointAt(0)!;
+    if (c > 0x20 && c < 0x7f && ch !== '"' && ch !== '%') {
+      out += ch;
+    } else {
+      for (const b of encoder.encode(ch))
+        out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+    }
+  }
+  return out;
+}
+
+/** Inverse of encodeHeaderValue; also accepts legacy double-quoted values. Rejects invalid UTF-8. */
+export function decodeHeaderValue(raw: string): string {
+  let v = raw.trim();
+  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"'))
+    v = v.slice(1, -1).replace(/\\(.)/g, '$1');
+  if (!v.includes('%')) return v;
+  const bytes: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    const m = v[i] === '%' ? /^[0-9a-fA-F]{2}$/.exec(v.slice(i + 1, i + 3)) : null;
+    if (m) {
+      bytes.push(parseInt(m[0], 16));
+      i += 2;
+    } else {
+      bytes.push(...encoder.encode(v[i]));
+    }
+  }
+  return strictUtf8.decode(new Uint8Array(bytes));
+}
+
+const PREFIX = 'ce-';
+
+/** Binary mode: attributes (everything but data) as ce- headers; the data JSON as payload. */
+export function toBinaryMessage(
+  event: Record<string, unknown> & { data: unknown },
+  hdrs: MsgHdrs = natsHeaders(),
+): { headers: MsgHdrs; payload: Uint8Array } {
+  for (const [name, value] of Object.entries(event)) {
+    if (name === 'data' || value === undefined) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw invalid(`attribute ${name} must be a string, number or boolean`);
+    }
+    hdrs.set(PREFIX + name, encodeHeaderValue(String(value)));
+  }
+  if (!hdrs.has(`${PREFIX}datacontenttype`))
+    hdrs.set(`${PREFIX}datacontenttype`, 'application/json');
+  return { headers: hdrs, payload: encoder.encode(JSON.stringify(event.data)) };
+}
+
+function invalid(message: string, cause?: unknown): SluiceError {
+  return new SluiceError('EVENT_INVALID', message, {
+    cause,
+    details: { pointer: '', issues: [{ pointer: '', message }] },
+  });
+}
+
+/**
+ * A NATS message back into a structured CloudEvent object (not yet validated against
+ * its contract: see validateEvent).
+ */
+export function fromMessage(msg: {
+  headers?: MsgHdrs | undefined;
+  data: Uint8Array;
+}): Record<string, unknown> {
+  const contentType = msg.headers?.get('content-type', Match.IgnoreCase) ?? '';
+  let text: string;
+  try {
+    text = strictUtf8.decode(msg.data);
+  } catch (err) {
+    throw invalid('payload is not valid UTF-8', err);
+  }
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch (err) {
+    throw invalid(`payload is not valid JSON: ${(err as Error).message}`, err);
+  }
+  if (/^application\/cloudevents/i.test(contentType)) {
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw invalid('structured event must be a JSON object');
+    return body as Record<string, unknown>;
+  }
+  const event: Record<string, unknown> = {};
+  for (const key of msg.headers?.keys() ?? []) {
+    const lower = key.toLowerCase();
+    if (!lower.startsWith(PREFIX)) continue;
+    try {
+      event[lower.slice(PREFIX.length)] = decodeHeaderValue(msg.headers!.get(key));
+    } catch (err) {
+      throw invalid(`header ${key} is not valid percent-encoded UTF-8`, err);
+    }
+  }
+  if (body !== undefined) event.data = body;
+  return event;
+}

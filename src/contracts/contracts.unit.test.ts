@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import { emittedSchemas } from '../../scripts/schemas.js';
+import { isSluiceError } from '../errors/index.js';
+import { packageRoot } from '../paths.js';
+import { eventTypes, schemaFileOf, type EventType } from './event-types.js';
+import { validateEvent } from './validate.js';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+const schemasDir = join(packageRoot, 'schemas');
+const fixturesDir = join(schemasDir, 'fixtures');
+
+function fixtures(kind: 'valid' | 'invalid'): { file: string; json: unknown }[] {
+  const out: { file: string; json: unknown }[] = [];
+  for (const dir of readdirSync(fixturesDir)) {
+    for (const f of readdirSync(join(fixturesDir, dir, kind))) {
+      out.push({
+        file: `${dir}/${kind}/${f}`,
+        json: JSON.parse(readFileSync(join(fixturesDir, dir, kind, f), 'utf8')),
+      });
+    }
+  }
+  return out;
+}
+
+/** A validator built only from the emitted JSON files, as another language would use them. */
+function fromFiles(): (event: Record<string, unknown>) => boolean {
+  const ajv = new Ajv2020({ strict: false });
+  addFormats(ajv);
+  const attrs = ajv.compile(
+    JSON.parse(readFileSync(join(schemasDir, 'cloudevent-attributes.v1.schema.json'), 'utf8')),
+  );
+  const data = new Map(
+    (Object.keys(eventTypes) as EventType[]).map((t) => [
+      t as string,
+      ajv.compile(JSON.parse(readFileSync(join(schemasDir, schemaFileOf(t)), 'utf8'))),
+    ]),
+  );
+  return (event) => {
+    const check = data.get(event.type as string);
+    return attrs(event) && check !== undefined && 'data' in event && check(event.data);
+  };
+}
+
+describe('event contracts', () => {
+  it('schemas/*.schema.json are what src/contracts emits (npm run schemas)', () => {
+    for (const [path, text] of emittedSchemas())
+      expect(readFileSync(path, 'utf8'), path).toBe(text);
+  });
+
+  it('has valid and invalid fixtures for every event type', () => {
+    const dirs = readdirSync(fixturesDir);
+    for (const spec of Object.values(eventTypes)) {
+      const dir = `${spec.name}.v${spec.version}`;
+      expect(dirs).toContain(dir);
+      expect(readdirSync(join(fixturesDir, dir, 'valid')).length).toBeGreaterThan(0);
+      expect(readdirSync(join(fixturesDir, dir, 'invalid')).length).toBeGreaterThan(0);
+    }
+  });
+
+  const byFiles = fromFiles();
+
+  it.each(fixtures('valid'))('accepts $file', ({ json }) => {
+    expect(() => validateEvent(json)).not.toThrow();
+    expect(byFiles(json as Record<string, unknown>)).toBe(true);
+  });
+
+  it.each(fixtures('invalid'))('rejects $file with its code and pointer', ({ json }) => {
+    const { expect: want, event } = json as {
+      expect: { code: string; pointer: string };
+      event: Record<string, unknown>;
+    };
+    let err: unknown;
+    try {
+      validateEvent(event);
+    } catch (e) {
+      err = e;
+    }
+    expect(isSluiceError(err), 'should throw a SluiceError').toBe(true);
+    const e = err as { code: string; details: { pointer: string } };
+    expect(e.code).toBe(want.code);
+    expect(e.details.pointer).toBe(want.pointer);
+    expect(byFiles(event)).toBe(false);
+  });
+
+  it('rejects values that are not objects', () => {
+    for (const v of [null, 42, 'x', [1]])
+      expect(() => validateEvent(v)).toThrow(/must be a JSON object/);
+  });
+});

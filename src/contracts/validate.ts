@@ -1,0 +1,97 @@
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { SluiceError } from '../errors/index.js';
+import { eventTypes, isEventType, type EventType, type SluiceEvent } from './event-types.js';
+import { CloudEventAttributes } from './schemas.js';
+
+// ajv-formats is CommonJS; its default export arrives wrapped under ESM.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+export interface ValidationIssue {
+  /** JSON pointer into the structured event, e.g. /data/tenant. */
+  pointer: string;
+  message: string;
+}
+
+// strictRequired off: the oneOf branches name properties declared on the parent object.
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  strictRequired: false,
+  allowUnionTypes: true,
+});
+addFormats(ajv, ['uri', 'uri-reference', 'date-time']);
+
+const validateAttributes = ajv.compile(CloudEventAttributes);
+const validateData = Object.fromEntries(
+  Object.entries(eventTypes).map(([type, spec]) => [type, ajv.compile(spec.schema)]),
+) as Record<EventType, ValidateFunction>;
+
+function escapePointer(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function toIssues(errors: ErrorObject[] | null | undefined, prefix: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  // A value of the wrong type makes every other rule on it noise: report only the type.
+  const wrongType = new Set(
+    (errors ?? []).filter((e) => e.keyword === 'type').map((e) => e.instancePath),
+  );
+  for (const e of errors ?? []) {
+    if (e.keyword !== 'type' && wrongType.has(e.instancePath)) continue;
+    let pointer = prefix + e.instancePath;
+    let message = e.message ?? 'is invalid';
+    if (e.keyword === 'required') {
+      const p = (e.params as { missingProperty: string }).missingProperty;
+      // The "exactly one of text or textRef" rule reports through oneOf below.
+      if (e.schemaPath.includes('/oneOf/')) continue;
+      pointer += `/${escapePointer(p)}`;
+      message = 'is required';
+    } else if (e.keyword === 'additionalProperties') {
+      pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
+      message = 'is not allowed here';
+    } else if (e.keyword === 'oneOf' && e.schemaPath === '#/oneOf') {
+      pointer += '/text';
+      message = 'exactly one of text or textRef is required';
+    }
+    if (!issues.some((i) => i.pointer === pointer && i.message === message))
+      issues.push({ pointer, message });
+  }
+  return issues.slice(0, 20);
+}
+
+function invalid(issues: ValidationIssue[]): SluiceError {
+  const first = issues[0] ?? { pointer: '', message: 'is invalid' };
+  return new SluiceError('EVENT_INVALID', `${first.pointer || 'event'} ${first.message}`, {
+    details: { pointer: first.pointer, issues },
+  });
+}
+
+/**
+ * Checks a structured CloudEvent (attributes and data) against its contract and returns
+ * it typed. Throws EVENT_INVALID with a JSON pointer to the first bad field, or
+ * EVENT_TYPE_UNKNOWN. Both are permanent: the same input never becomes valid.
+ */
+export function validateEvent(event: unknown): SluiceEvent {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
+    throw invalid([{ pointer: '', message: 'must be a JSON object (a CloudEvent)' }]);
+  }
+  if (!validateAttributes(event)) throw invalid(toIssues(validateAttributes.errors, ''));
+  const { type } = event as { type: string };
+  if (!isEventType(type)) {
+    throw new SluiceError(
+      'EVENT_TYPE_UNKNOWN',
+      `unknown event type '${type}'; known: ${Object.keys(eventTypes).join(', ')}`,
+      {
+        details: {
+          pointer: '/type',
+          issues: [{ pointer: '/type', message: 'is not a known event type' }],
+        },
+      },
+    );
+  }
+  if (!('data' in event)) throw invalid([{ pointer: '/data', message: 'is required' }]);
+  const check = validateData[type];
+  if (!check((event as { data: unknown }).data)) throw invalid(toIssues(check.errors, '/data'));
+  return event as SluiceEvent;
+}
