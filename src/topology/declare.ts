@@ -1,0 +1,137 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { Subjects } from './subjects.js';
+
+export interface TopologyOptions {
+  namespace: string;
+  /** 1 on a single server, 3 on a cluster. */
+  replicas: number;
+  /** Milliseconds; 0 keeps events for ever. */
+  eventsMaxAge: number;
+  /** Milliseconds; 0 keeps for ever. Applies to chunks and status. */
+  streamMaxAge: number;
+  /** Bytes per derived stream; 0 is unlimited. */
+  streamMaxBytes: number;
+  dlqMaxAge: number;
+  maxMessageBytes: number;
+  duplicateWindow: number;
+}
+
+export type StreamKey = 'events' | 'chunks' | 'vectors' | 'status' | 'retry' | 'dlq';
+
+const ns = (ms: number): number => ms * 1_000_000;
+
+/** Stream names: upper-case namespace + role, e.g. SLUICE_EVENTS. */
+export function streamName(namespace: string, key: StreamKey): string {
+  return `${namespace.toUpperCase()}_${key.toUpperCase()}`;
+}
+
+/** The object store bucket holding claim-checked document bodies. */
+export function bodiesBucket(namespace: string): string {
+  return `${namespace}_bodies`;
+}
+
+export interface DeclaredStream {
+  key: StreamKey;
+  config: Partial<StreamConfig> & { name: string; subjects: string[] };
+}
+
+/**
+ * Every stream Sluice needs, declared in one place and created or updated at start.
+ *
+ * - events: the event log, the source of truth, kept for replay; per-document subjects
+ *   give per-document order and optimistic concurrency.
+ * - chunks, vectors, status: derived streams between roles. Vectors are kept like
+ *   the log: the index is rebuilt from them without embedding again.
+ * - retry: messages parked until their next attempt is due (work queue: each is
+ *   consumed once, by the retrier of the durable that parked it).
+ * - dlq: dead letters, kept until redriven or expired.
+ */
+export function declareStreams(o: TopologyOptions): DeclaredStream[] {
+  const s = new Subjects(o.namespace);
+  const common = {
+    storage: StorageType.File,
+    num_replicas: o.replicas,
+    max_msg_size: o.maxMessageBytes,
+    duplicate_window: ns(o.duplicateWindow),
+    discard: DiscardPolicy.Old,
+  } satisfies Partial<StreamConfig>;
+  const derived = { ...common, max_age: ns(o.streamMaxAge), max_bytes: o.streamMaxBytes || -1 };
+  const stream = (
+    key: StreamKey,
+    subjects: string[],
+    description: string,
+    extra: Partial<StreamConfig>,
+  ): DeclaredStream => ({
+    key,
+    config: { name: streamName(o.namespace, key), subjects, description, ...extra },
+  });
+  return [
+    stream('events', [s.all('events')], 'Sluice event log: source of truth, kept for replay', {
+      ...common,
+      max_age: ns(o.eventsMaxAge),
+      deny_delete: true,
+    }),
+    stream('chunks', [s.all('chunks')], 'Sluice chunks: chunker to embedders', derived),
+    stream(
+      'vectors',
+      [s.allVectors()],
+      'Sluice vectors: embedders to indexer, kept to rebuild the index',
+      {
+        ...common,
+        max_age: 0,
+      },
+    ),
+    stream('status', [s.all('status')], 'Sluice stage reports for the projections', derived),
+    stream('retry', [s.all('retry')], 'Sluice messages waiting for their next attempt', {
+      ...common,
+      retention: RetentionPolicy.Workqueue,
+    }),
+    stream('dlq', [s.all('dlq')], 'Sluice dead letters', { ...common, max_age: ns(o.dlqMaxAge) }),
+  ];
+}
+
+export interface DeclaredConsumer {
+  stream: string;
+  config: Partial<ConsumerConfig> & { durable_name: string };
+}
+
+export interface ConsumerOptions {
+  /** Most messages delivered and not yet acknowledged. @defaultValue 1024 */
+  maxAckPending?: number;
+  /** How long a delivery may stay unacknowledged before redelivery. @defaultValue 60_000 */
+  ackWaitMs?: number;
+  description?: string;
+}
+
+/** A durable pull consumer as every Sluice role uses it (explicit ack, redelivery managed by the runtime). */
+export function durableConsumer(
+  stream: string,
+  durable: string,
+  filterSubjects: string[],
+  opts: ConsumerOptions = {},
+): DeclaredConsumer {
+  return {
+    stream,
+    config: {
+      durable_name: durable,
+      description: opts.description ?? `Sluice ${durable}`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: ns(opts.ackWaitMs ?? 60_000),
+      max_ack_pending: opts.maxAckPending ?? 1024,
+      // Attempts are counted by the runtime, which parks and dead-letters; the server
+      // must never silently stop delivering a message.
+      max_deliver: -1,
+      filter_subjects: filterSubjects,
+      metadata: { 'sluice.owner': 'sluice' },
+    },
+  };
+}

@@ -1,0 +1,21 @@
+export {
+  applyTopology,
+  inspectTopology,
+  type Declared,
+  type TopologyRow,
+  type TopologyState,
+} from './apply.js';
+export {
+  bodiesBucket,
+  declareStreams,
+  durableConsumer,
+  streamName,
+  type ConsumerOptions,
+  type DeclaredConsumer,
+  type DeclaredStream,
+  type StreamKey,
+  type TopologyOptions,
+} from './declare.js';
+export { docKey, documentIdOf } from './doc-key.js';
+export { Subjects, type DocRef } from './subjects.js';
+export { declareTopology, topologyOptions } from './topology.js';
