@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { TextRef } from '../../contracts/index.js';
+import { SluiceError } from '../../errors/index.js';
+
+/**
+ * Claim check: a large text goes into a JetStream object store and the event carries a
+ * reference (bucket, name, size, sha256), so no stream ever holds a multi-MB message.
+ */
+export class ClaimCheck {
+  private store: Promise<ObjectStore> | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    readonly bucket: string,
+  ) {}
+
+  private open(): Promise<ObjectStore> {
+    this.store ??= new Objm(this.nc).open(this.bucket).catch((err: unknown) => {
+      this.store = undefined;
+      throw err;
+    });
+    return this.store;
+  }
+
+  async put(name: string, text: string): Promise<TextRef> {
+    const bytes = Buffer.from(text, 'utf8');
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const store = await this.open();
+    // Same name, same content: a retried put is harmless.
+    await store.putBlob({ name, description: `sha256:${sha256}` }, bytes);
+    return { bucket: this.bucket, name, size: bytes.length, sha256 };
+  }
+
+  /** The text a reference points to, checked against its size and sha256. */
+  async get(ref: TextRef): Promise<string> {
+    const store =
+      ref.bucket === this.bucket ? await this.open() : await new Objm(this.nc).open(ref.bucket);
+    const bytes = await store.getBlob(ref.name);
+    if (bytes === null) {
+      throw new SluiceError(
+        'TEXT_REF_INVALID',
+        `claim-checked text ${ref.bucket}/${ref.name} is missing`,
+      );
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (bytes.length !== ref.size || sha256 !== ref.sha256) {
+      throw new SluiceError(
+        'TEXT_REF_INVALID',
+        `claim-checked text ${ref.bucket}/${ref.name} does not match its size or sha256`,
+      );
+    }
+    return Buffer.from(bytes).toString('utf8');
+  }
+}

@@ -1,0 +1,11 @@
+export { ClaimCheck } from './claim-check.js';
+export {
+  Producer,
+  type BatchOptions,
+  type BatchResult,
+  type BatchStatus,
+  type BatchSummary,
+  type ProducerOptions,
+  type PublishOptions,
+  type PublishResult,
+} from './producer.js';

@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import {
+  dataschemaOf,
+  toBinaryMessage,
+  validateEvent,
+  type EventData,
+  type EventType,
+  type SluiceEvent,
+} from '../../contracts/index.js';
+import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.js';
+import type { Logger } from '../../logger.js';
+import { Subjects, bodiesBucket, docKey } from '../../topology/index.js';
+import { ClaimCheck } from './claim-check.js';
+import { backoffDelay, isTransientPublishError, sleep } from './retry.js';
+
+export interface ProducerOptions {
+  nc: NatsConnection;
+  namespace: string;
+  logger?: Logger;
+  /** Text larger than this (UTF-8 bytes) is claim-checked into the object store. @defaultValue 262_144 */
+  claimCheckBytes?: number;
+  /** Largest message written to a stream. @defaultValue 1_048_576 */
+  maxMessageBytes?: number;
+  /** Largest document text accepted at all. @defaultValue 16_777_216 */
+  maxDocumentBytes?: number;
+  /** How long one publish keeps retrying through timeouts and leader elections. @defaultValue 30_000 */
+  retryDeadlineMs?: number;
+  /** How long one attempt waits for the stream's ack. @defaultValue 5_000 */
+  ackTimeoutMs?: number;
+  /** CloudEvents `source` for events built with `event()`. @defaultValue `urn:sluice:producer:<hostname>` */
+  source?: string;
+}
+
+export interface PublishOptions {
+  /**
+   * The document version the writer last saw (the event-log sequence of the document's
+   * latest event; 0 when it must not exist yet). A different current version fails
+   * with VERSION_CONFLICT instead of overwriting a newer write.
+   */
+  expectedVersion?: number;
+}
+
+export interface PublishResult {
+  id: string;
+  subject: string;
+  /** Sequence in the event log: the document's new version. */
+  seq: number;
+  duplicate: boolean;
+}
+
+export type BatchStatus = 'accepted' | 'duplicate' | 'rejected' | 'failed';
+
+export interface BatchResult {
+  index: number;
+  id: string | undefined;
+  status: BatchStatus;
+  seq?: number;
+  error?: { code: ErrorCode; message: string; pointer?: string };
+}
+
+export interface BatchOptions {
+  /** Publishes awaiting their ack at once: the memory and backpressure bound. @defaultValue 256 */
+  maxInFlight?: number;
+  onResult?: (result: BatchResult) => void;
+  signal?: AbortSignal;
+}
+
+export type BatchSummary = Record<BatchStatus, number> & { total: number };
+
+/**
+ * The typed way into Sluice. Validates every event against its contract before it
+ * leaves the process, publishes it in CloudEvents binary mode with the event id as
+ * JetStream message id (so retries are deduplicated), and retries through timeouts
+ * and leader elections until a deadline.
+ */
+export class Producer {
+  private readonly js: JetStreamClient;
+  private readonly subjects: Subjects;
+  private readonly claimCheck: ClaimCheck;
+  private readonly o: Required<Omit<ProducerOptions, 'logger' | 'nc' | 'namespace'>>;
+  /** Publish attempts retried after a transient failure, since this producer was made. */
+  retries = 0;
+
+  constructor(private readonly options: ProducerOptions) {
+    this.js = jetstream(options.nc);
+    this.subjects = new Subjects(options.namespace);
+    this.claimCheck = new ClaimCheck(options.nc, bodiesBucket(options.namespace));
+    this.o = {
+      claimCheckBytes: options.claimCheckBytes ?? 256 * 1024,
+      maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+      maxDocumentBytes: options.maxDocumentBytes ?? 16 * 1024 * 1024,
+      retryDeadlineMs: options.retryDeadlineMs ?? 30_000,
+      ackTimeoutMs: options.ackTimeoutMs ?? 5_000,
+      source: options.source ?? `urn:sluice:producer:${hostname()}`,
+    };
+  }
+
+  /** Builds an event of a known type with a fresh id, this producer's source and the current time. */
+  event<T extends EventType>(
+    type: T,
+    data: EventData<T>,
+    attrs: { id?: string; traceparent?: string } = {},
+  ): SluiceEvent {
+    return {
+      specversion: '1.0',
+      id: attrs.id ?? randomUUID(),
+      source: this.o.source,
+      type,
+      time: new Date().toISOString(),
+      ...(attrs.traceparent ? { traceparent: attrs.traceparent } : {}),
+      data,
+    };
+  }
+
+  /**
+   * Validates, claim-checks and publishes one event. Rejects with EVENT_INVALID,
+   * EVENT_TYPE_UNKNOWN, DOCUMENT_TOO_LARGE or EVENT_TOO_LARGE (nothing was stored),
+   * VERSION_CONFLICT, or PUBLISH_FAILED once the retry deadline has passed.
+   */
+  async publish(input: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+    const event = await this.prepare(input);
+    const subject = this.subjects.event(event.data);
+    const { headers, payload } = toBinaryMessage(event, natsHeaders());
+    if (payload.length > this.o.maxMessageBytes) {
+      throw new SluiceError(
+        'EVENT_TOO_LARGE',
+        `event ${event.id} is ${payload.length} bytes; the limit is ${this.o.maxMessageBytes}`,
+        {
+          details: { pointer: '/data', size: payload.length, limit: this.o.maxMessageBytes },
+        },
+      );
+    }
+    const deadline = Date.now() + this.o.retryDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await this.js.publish(subject, payload, {
+          msgID: event.id,
+          headers,
+          timeout: this.o.ackTimeoutMs,
+          ...(options.expectedVersion === undefined
+            ? {}
+            : { expect: { lastSubjectSequence: options.expectedVersion } }),
+        });
+        return { id: event.id, subject, seq: ack.seq, duplicate: ack.duplicate };
+      } catch (err) {
+        if (err instanceof JetStreamApiError && err.code === 10071) {
+          const actual = Number(/(\d+)\s*$/.exec(err.message)?.[1] ?? NaN);
+          throw new SluiceError(
+            'VERSION_CONFLICT',
+            `document ${event.data.collection}/${event.data.documentId} is at version ${Number.isNaN(actual) ? 'unknown' : actual}, not ${options.expectedVersion}`,
+            {
+              cause: err,
+              details: {
+                expected: options.expectedVersion,
+                actual: Number.isNaN(actual) ? null : actual,
+              },
+            },
+          );
+        }
+        if (this.options.nc.isClosed() || !isTransientPublishError(err) || Date.now() >= deadline) {
+          throw new SluiceError(
+            'PUBLISH_FAILED',
+            `could not publish event ${event.id} to ${subject}: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+        this.retries++;
+        this.options.logger?.debug({ err, attempt, id: event.id }, 'publish retry');
+        await sleep(Math.min(backoffDelay(attempt), Math.max(0, deadline - Date.now())));
+      }
+    }
+  }
+
+  /**
+   * Publishes many events with at most `maxInFlight` awaiting their ack: memory stays
+   * bounded however long the input is, and a slow server slows the reader down.
+   * Each event gets its own result; one bad event never stops the others.
+   */
+  async publishBatch(
+    events: Iterable<unknown> | AsyncIterable<unknown>,
+    options: BatchOptions = {},
+  ): Promise<BatchSummary> {
+    const maxInFlight = options.maxInFlight ?? 256;
+    const summary: BatchSummary = { total: 0, accepted: 0, duplicate: 0, rejected: 0, failed: 0 };
+    const inFlight = new Set<Promise<void>>();
+    const report = (r: BatchResult): void => {
+      summary[r.status]++;
+      options.onResult?.(r);
+    };
+    let index = 0;
+    for await (const input of events) {
+      if (options.signal?.aborted) break;
+      const i = index++;
+      summary.total++;
+      const id =
+        typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
+      const p: Promise<void> = this.publish(input).then(
+        (r) =>
+          report({
+            index: i,
+            id: r.id,
+            status: r.duplicate ? 'duplicate' : 'accepted',
+            seq: r.seq,
+          }),
+        (err: unknown) => report(this.failure(i, typeof id === 'string' ? id : undefined, err)),
+      );
+      const tracked = p.finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    return summary;
+  }
+
+  private failure(index: number, id: string | undefined, err: unknown): BatchResult {
+    if (isSluiceError(err)) {
+      const pointer = typeof err.details?.pointer === 'string' ? err.details.pointer : undefined;
+      const status: BatchStatus =
+        err.retryable || err.code === 'VERSION_CONFLICT' ? 'failed' : 'rejected';
+      return {
+        index,
+        id,
+        status,
+        error: {
+          code: err.code,
+          message: err.message,
+          ...(pointer === undefined ? {} : { pointer }),
+        },
+      };
+    }
+    return { index, id, status: 'failed', error: { code: 'INTERNAL', message: String(err) } };
+  }
+
+  /** Validation and enrichment: producers reject bad events before anything is published. */
+  private async prepare(input: unknown): Promise<SluiceEvent> {
+    const raw = validateEvent(input);
+    const event: SluiceEvent = {
+      ...raw,
+      datacontenttype: raw.datacontenttype ?? 'application/json',
+      dataschema: raw.dataschema ?? dataschemaOf(raw.type),
+      tenant: raw.tenant ?? raw.data.tenant,
+      subject: raw.subject ?? `${raw.data.collection}/${raw.data.documentId}`,
+    };
+    if (event.tenant !== event.data.tenant) {
+      throw new SluiceError(
+        'EVENT_INVALID',
+        `/tenant '${event.tenant}' does not match /data/tenant '${event.data.tenant}'`,
+        {
+          details: {
+            pointer: '/tenant',
+            issues: [{ pointer: '/tenant', message: 'must equal /data/tenant' }],
+          },
+        },
+      );
+    }
+    if (event.type === 'sluice.document.upserted.v1' && event.data.text !== undefined) {
+      const size = Buffer.byteLength(event.data.text, 'utf8');
+      if (size > this.o.maxDocumentBytes) {
+        throw new SluiceError(
+          'DOCUMENT_TOO_LARGE',
+          `document text is ${size} bytes; the limit is ${this.o.maxDocumentBytes}`,
+          {
+            details: { pointer: '/data/text', size, limit: this.o.maxDocumentBytes },
+          },
+        );
+      }
+      if (size > this.o.claimCheckBytes) {
+        const { text, ...rest } = event.data;
+        const name = `${event.data.tenant}/${event.data.collection}/${docKey(event.data.documentId)}/${event.id}`;
+        const textRef = await this.putBody(name, text);
+        return { ...event, data: { ...rest, textRef } };
+      }
+    }
+    return event;
+  }
+
+  private async putBody(name: string, text: string): ReturnType<ClaimCheck['put']> {
+    const deadline = Date.now() + this.o.retryDeadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.claimCheck.put(name, text);
+      } catch (err) {
+        if (!isTransientPublishError(err) || Date.now() >= deadline) {
+          throw new SluiceError(
+            'PUBLISH_FAILED',
+            `could not store the claim-checked text ${name}: ${(err as Error).message}`,
+            {
+              cause: err,
+            },
+          );
+        }
+        await sleep(backoffDelay(attempt));
+      }
+    }
+  }
+}

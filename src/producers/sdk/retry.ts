@@ -1,0 +1,27 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { errors, RequestError } from '@nats-io/transport-node';
+
+/**
+ * Errors a JetStream client sees while a server restarts or a stream leader is being
+ * re-elected: a timeout waiting for the ack, no responders ("jetstream is not
+ * enabled"), a 503 from the API, or a connection that is reconnecting. Retrying the
+ * same message id is safe: the stream drops it as a duplicate if it was stored.
+ */
+export function isTransientPublishError(err: unknown): boolean {
+  if (err instanceof errors.TimeoutError) return true;
+  // JetStreamNotEnabled (no responders) is not exported by @nats-io/jetstream; it sets its name.
+  if (err instanceof Error && err.name === 'JetStreamNotEnabled') return true;
+  if (err instanceof RequestError) return true;
+  if (err instanceof errors.ConnectionError) return true;
+  if (err instanceof JetStreamApiError) return err.status === 503 || err.code === 10008;
+  return /timeout|no responders|jetstream is not enabled|temporarily unavailable/i.test(
+    String(err),
+  );
+}
+
+/** Exponential backoff with full jitter: random in [0, min(cap, base·2^attempt)]. */
+export function backoffDelay(attempt: number, baseMs = 100, capMs = 2000): number {
+  return Math.random() * Math.min(capMs, baseMs * 2 ** attempt);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
