@@ -101,6 +101,11 @@ export const errorCodes = {
     retryable: false,
     description: 'A request parameter, query or body field is malformed; details.pointer names it.',
   },
+  TENANT_FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    description: "The event or query names a tenant other than the API key's own.",
+  },
   NOT_FOUND: {
     status: 404,
     retryable: false,

@@ -1,0 +1,211 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SluiceError, errorCodes } from '../../errors/index.js';
+import type { BatchResult, Producer } from '../sdk/index.js';
+import { formatOf, ingestContentTypes, parseIngestBody } from './parse-body.js';
+
+export interface IngestRouteOptions {
+  producer: Producer;
+  /**
+   * The tenant the caller may write to (from its API key), or undefined for an admin
+   * or an open instance. Events for another tenant are rejected, whatever they say.
+   */
+  tenantOf?: (request: FastifyRequest) => string | undefined;
+}
+
+const ResultSchema = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer', description: 'position of the event in the request (0-based)' },
+    id: { type: 'string', description: 'the event id, when the event had one' },
+    status: { type: 'string', enum: ['accepted', 'duplicate', 'rejected', 'failed'] },
+    version: {
+      type: 'integer',
+      description: 'event-log sequence: the document version this event made',
+    },
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        pointer: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
+const ResponseSchema = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    duplicate: { type: 'integer' },
+    rejected: { type: 'integer' },
+    failed: { type: 'integer' },
+    results: { type: 'array', items: ResultSchema },
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: { type: 'object', additionalProperties: true },
+      },
+    },
+  },
+} as const;
+
+/**
+ * POST /v1/events: one CloudEvent (application/json or application/cloudevents+json),
+ * a JSON array (application/cloudevents-batch+json) or NDJSON (application/x-ndjson).
+ * Each event is answered on its own: accepted, duplicate (its id was already stored),
+ * rejected (with a code and a JSON pointer; nothing stored) or failed (retry it).
+ *
+ * Status: 202 when every event was stored, 400 when every event was rejected, 503 when
+ * none could be stored for a transient reason, 207 for a mix.
+ */
+export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
+  const allTypes = Object.values(ingestContentTypes).flat();
+  app.addContentTypeParser(allTypes, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        tags: ['ingest'],
+        summary: 'Publish document events',
+        description:
+          'One CloudEvent (application/json, application/cloudevents+json), a JSON array ' +
+          '(application/cloudevents-batch+json) or NDJSON (application/x-ndjson). Header ' +
+          '`Sluice-Expected-Version` (single event only) rejects a stale write with 409.',
+        headers: {
+          type: 'object',
+          properties: { 'sluice-expected-version': { type: 'string', pattern: '^[0-9]+$' } },
+        },
+        response: {
+          202: ResponseSchema,
+          207: ResponseSchema,
+          400: ResponseSchema,
+          409: ResponseSchema,
+          503: ResponseSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const format = formatOf(request.headers['content-type']);
+      if (format === undefined) {
+        throw new SluiceError(
+          'MEDIA_TYPE_UNSUPPORTED',
+          `unsupported Content-Type; use one of ${allTypes.join(', ')}`,
+        );
+      }
+      const { single, items } = parseIngestBody(format, request.body as string);
+      if (items.length === 0) throw new SluiceError('BATCH_EMPTY', 'the request carries no events');
+      const expected = request.headers['sluice-expected-version'];
+      if (expected !== undefined && !single) {
+        throw new SluiceError(
+          'REQUEST_INVALID',
+          'Sluice-Expected-Version applies to a single event, not a batch',
+          {
+            details: { pointer: '/headers/sluice-expected-version' },
+          },
+        );
+      }
+
+      const tenant = options.tenantOf?.(request);
+      const results: BatchResult[] = new Array<BatchResult>(items.length);
+      const pending: { index: number; event: unknown }[] = [];
+      items.forEach((item, index) => {
+        const id = idOf(item.event);
+        if (item.error) results[index] = { index, id, status: 'rejected', error: item.error };
+        else if (tenant !== undefined && tenantOfEvent(item.event) !== tenant) {
+          results[index] = {
+            index,
+            id,
+            status: 'rejected',
+            error: {
+              code: 'TENANT_FORBIDDEN',
+              message: `this API key writes to tenant '${tenant}' only`,
+              pointer: '/data/tenant',
+            },
+          };
+        } else pending.push({ index, event: item.event });
+      });
+
+      if (expected !== undefined && pending.length === 1) {
+        const { index, event } = pending[0]!;
+        try {
+          const r = await options.producer.publish(event, { expectedVersion: Number(expected) });
+          results[index] = {
+            index,
+            id: r.id,
+            status: r.duplicate ? 'duplicate' : 'accepted',
+            seq: r.seq,
+          };
+        } catch (err) {
+          if (!(err instanceof SluiceError)) throw err;
+          const pointer =
+            typeof err.details?.pointer === 'string' ? err.details.pointer : undefined;
+          results[index] = {
+            index,
+            id: idOf(event),
+            status: err.retryable || err.code === 'VERSION_CONFLICT' ? 'failed' : 'rejected',
+            error: {
+              code: err.code,
+              message: err.message,
+              ...(pointer === undefined ? {} : { pointer }),
+            },
+          };
+        }
+      } else if (pending.length > 0) {
+        await options.producer.publishBatch(
+          pending.map((p) => p.event),
+          {
+            onResult: (r) => {
+              const index = pending[r.index]!.index;
+              results[index] = { ...r, index };
+            },
+          },
+        );
+      }
+      return answer(reply, single, results);
+    },
+  );
+}
+
+function idOf(event: unknown): string | undefined {
+  const id =
+    typeof event === 'object' && event !== null ? (event as { id?: unknown }).id : undefined;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function tenantOfEvent(event: unknown): unknown {
+  const data =
+    typeof event === 'object' && event !== null ? (event as { data?: unknown }).data : undefined;
+  return typeof data === 'object' && data !== null
+    ? (data as { tenant?: unknown }).tenant
+    : undefined;
+}
+
+function answer(reply: FastifyReply, single: boolean, results: BatchResult[]) {
+  const count = { accepted: 0, duplicate: 0, rejected: 0, failed: 0 };
+  for (const r of results) count[r.status]++;
+  const body = {
+    ...count,
+    results: results.map(({ seq, ...r }) => (seq === undefined ? r : { ...r, version: seq })),
+  };
+  const n = results.length;
+  let status: number;
+  if (count.accepted + count.duplicate === n) status = 202;
+  else if (count.rejected === n) status = 400;
+  else if (count.failed === n)
+    status = single && results[0]?.error?.code === 'VERSION_CONFLICT' ? 409 : 503;
+  else status = 207;
+  const firstError = results.find((r) => r.error)?.error;
+  if (single && firstError) {
+    const { pointer, ...e } = firstError;
+    if (status === 400 || status === 409 || status === 503) status = errorCodes[e.code].status;
+    return reply.status(status).send({
+      ...body,
+      error: { ...e, ...(pointer === undefined ? {} : { details: { pointer } }) },
+    });
+  }
+  return reply.status(status).send(body);
+}
