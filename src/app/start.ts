@@ -1,32 +1,75 @@
-import type { Config } from '../config/index.js';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { startApiRole } from '../api/role.js';
+import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { closeContext, openContext } from './context.js';
+import { applyTopology, declareTopology } from '../topology/index.js';
+import { closeContext, openContext, type AppContext } from './context.js';
+import type { RoleHandle, RoleStarter } from './role.js';
 
 export interface RunningApp {
+  ctx: AppContext;
+  roles: RoleHandle[];
   /** Resolves once the process has drained and closed after a stop signal or stop(). */
   stopped: Promise<void>;
   stop(): Promise<void>;
 }
 
+const starters: Partial<Record<Role, RoleStarter>> = {
+  api: startApiRole,
+};
+
 /**
  * Starts the roles named in config.roles in this process. Roles share the connections
- * but talk to each other only through JetStream subjects.
+ * but talk to each other only through JetStream subjects, so any of them can run alone
+ * in its own process (`--roles <role>`) without a code change.
  */
-export async function startApp(config: Config, logger: Logger): Promise<RunningApp> {
+export async function startApp(
+  config: Config,
+  logger: Logger,
+  options: { handleSignals?: boolean } = {},
+): Promise<RunningApp> {
   logger.info({ config: describeConfig(config) }, 'starting sluice');
   const ctx = await openContext(config, logger);
+  const roles: RoleHandle[] = [];
+  try {
+    await applyTopology(
+      await jetstreamManager(ctx.nc),
+      ctx.nc,
+      declareTopology(config),
+      logger.child({ module: 'topology' }),
+    );
+    for (const role of config.roles) {
+      const start = starters[role];
+      if (start) roles.push(await start(ctx));
+    }
+  } catch (err) {
+    for (const r of roles.reverse()) await r.stop().catch(() => {});
+    await closeContext(ctx);
+    throw err;
+  }
+
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      logger.info('stopping sluice');
+      logger.info('stopping sluice: draining roles');
+      // Stop in reverse: the API stops taking work before the consumers drain.
+      for (const r of [...roles].reverse()) {
+        await r
+          .stop()
+          .catch((err: unknown) =>
+            logger.error({ err, role: r.name }, 'role did not stop cleanly'),
+          );
+      }
       await closeContext(ctx);
       logger.info('stopped');
       resolveStopped();
     })());
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop());
+  if (options.handleSignals !== false) {
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop());
+  }
   logger.info({ roles: config.roles }, 'sluice started');
-  return { stopped, stop };
+  return { ctx, roles, stopped, stop };
 }

@@ -4,7 +4,9 @@ import { loadConfig } from '../config/index.js';
 import { isSluiceError } from '../errors/index.js';
 import { configCommand } from './commands/config.js';
 import { migrateCommand } from './commands/migrate.js';
+import { publishCommand } from './commands/publish.js';
 import { startCommand } from './commands/start.js';
+import { topologyCommand } from './commands/topology.js';
 
 const program = new Command('sluice')
   .description('Event-sourced document indexing on NATS JetStream')
@@ -17,6 +19,8 @@ const config = () => loadConfig();
 
 program.addCommand(startCommand(config));
 program.addCommand(migrateCommand(config));
+program.addCommand(publishCommand(config));
+program.addCommand(topologyCommand(config));
 program.addCommand(configCommand(config));
 
 try {

@@ -124,6 +124,18 @@ export const configSpec = {
     parse: bytes,
     doc: 'Largest message Sluice writes to a stream; must not exceed the server max_payload.',
   }),
+  maxDocumentBytes: opt({
+    env: 'SLUICE_MAX_DOCUMENT_BYTES',
+    default: '16M',
+    parse: bytes,
+    doc: 'Largest document text accepted; a larger one is rejected with DOCUMENT_TOO_LARGE.',
+  }),
+  httpBodyLimit: opt({
+    env: 'SLUICE_HTTP_BODY_LIMIT',
+    default: '64M',
+    parse: bytes,
+    doc: 'Largest HTTP request body; a larger one is answered 413 BODY_TOO_LARGE.',
+  }),
   claimCheckBytes: opt({
     env: 'SLUICE_CLAIM_CHECK_BYTES',
     default: '256k',
