@@ -105,7 +105,11 @@ export const CloudEventAttributes = Type.Object(
       Type.String({ pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$' }),
     ),
   },
-  { additionalProperties: true },
+  {
+    additionalProperties: true,
+    // CloudEvents 1.0 attribute naming; it also keeps extension names header-safe.
+    propertyNames: { pattern: '^[a-z0-9]{1,20}$' },
+  },
 );
 
 export type DocumentUpsertedV1 = Static<typeof DocumentUpsertedV1>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import {
   dataschemaOf,
   toBinaryMessage,
@@ -121,9 +121,11 @@ export class Producer {
    * VERSION_CONFLICT, or PUBLISH_FAILED once the retry deadline has passed.
    */
   async publish(input: unknown, options: PublishOptions = {}): Promise<PublishResult> {
-    const event = await this.prepare(input);
+    const prepared = this.prepare(input);
+    // Only claim-checked events need to wait (for the object store); most go straight on.
+    const event = prepared instanceof Promise ? await prepared : prepared;
     const subject = this.subjects.event(event.data);
-    const { headers, payload } = toBinaryMessage(event, natsHeaders());
+    const { headers, payload } = toBinaryMessage(event, this.defaults(event));
     if (payload.length > this.o.maxMessageBytes) {
       throw new SluiceError(
         'EVENT_TOO_LARGE',
@@ -187,33 +189,55 @@ export class Producer {
   ): Promise<BatchSummary> {
     const maxInFlight = options.maxInFlight ?? 256;
     const summary: BatchSummary = { total: 0, accepted: 0, duplicate: 0, rejected: 0, failed: 0 };
-    const inFlight = new Set<Promise<void>>();
-    const report = (r: BatchResult): void => {
+    // A counting semaphore: one waiter woken per completed publish (Promise.race over
+    // the in-flight set would attach a handler to every pending publish, each time).
+    let active = 0;
+    let wake: (() => void) | undefined;
+    const settle = (r: BatchResult): void => {
       summary[r.status]++;
       options.onResult?.(r);
+      active--;
+      const w = wake;
+      wake = undefined;
+      w?.();
     };
+    const slot = (): Promise<void> => new Promise<void>((r) => (wake = r));
     let index = 0;
-    for await (const input of events) {
-      if (options.signal?.aborted) break;
+    const send = (input: unknown): void => {
       const i = index++;
       summary.total++;
-      const id =
-        typeof input === 'object' && input !== null ? (input as { id?: unknown }).id : undefined;
-      const p: Promise<void> = this.publish(input).then(
+      active++;
+      this.publish(input).then(
         (r) =>
-          report({
+          settle({
             index: i,
             id: r.id,
             status: r.duplicate ? 'duplicate' : 'accepted',
             seq: r.seq,
           }),
-        (err: unknown) => report(this.failure(i, typeof id === 'string' ? id : undefined, err)),
+        (err: unknown) => {
+          const id =
+            typeof input === 'object' && input !== null
+              ? (input as { id?: unknown }).id
+              : undefined;
+          settle(this.failure(i, typeof id === 'string' ? id : undefined, err));
+        },
       );
-      const tracked = p.finally(() => inFlight.delete(tracked));
-      inFlight.add(tracked);
-      if (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    };
+    if (Symbol.asyncIterator in events) {
+      for await (const input of events) {
+        if (options.signal?.aborted) break;
+        while (active >= maxInFlight) await slot();
+        send(input);
+      }
+    } else {
+      for (const input of events) {
+        if (options.signal?.aborted) break;
+        while (active >= maxInFlight) await slot();
+        send(input);
+      }
     }
-    await Promise.all(inFlight);
+    while (active > 0) await slot();
     return summary;
   }
 
@@ -237,16 +261,9 @@ export class Producer {
   }
 
   /** Validation and enrichment: producers reject bad events before anything is published. */
-  private async prepare(input: unknown): Promise<SluiceEvent> {
-    const raw = validateEvent(input);
-    const event: SluiceEvent = {
-      ...raw,
-      datacontenttype: raw.datacontenttype ?? 'application/json',
-      dataschema: raw.dataschema ?? dataschemaOf(raw.type),
-      tenant: raw.tenant ?? raw.data.tenant,
-      subject: raw.subject ?? `${raw.data.collection}/${raw.data.documentId}`,
-    };
-    if (event.tenant !== event.data.tenant) {
+  private prepare(input: unknown): SluiceEvent | Promise<SluiceEvent> {
+    const event = validateEvent(input);
+    if (event.tenant !== undefined && event.tenant !== event.data.tenant) {
       throw new SluiceError(
         'EVENT_INVALID',
         `/tenant '${event.tenant}' does not match /data/tenant '${event.data.tenant}'`,
@@ -272,11 +289,22 @@ export class Producer {
       if (size > this.o.claimCheckBytes) {
         const { text, ...rest } = event.data;
         const name = `${event.data.tenant}/${event.data.collection}/${docKey(event.data.documentId)}/${event.id}`;
-        const textRef = await this.putBody(name, text);
-        return { ...event, data: { ...rest, textRef } };
+        return this.putBody(name, text).then((textRef) => ({
+          ...event,
+          data: { ...rest, textRef },
+        }));
       }
     }
     return event;
+  }
+
+  /** Attributes every published event carries, derived from its type and data when absent. */
+  private defaults(event: SluiceEvent): Record<string, string> {
+    return {
+      dataschema: dataschemaOf(event.type),
+      tenant: event.data.tenant,
+      subject: `${event.data.collection}/${event.data.documentId}`,
+    };
   }
 
   private async putBody(name: string, text: string): ReturnType<ClaimCheck['put']> {
