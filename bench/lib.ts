@@ -1,0 +1,65 @@
+/**
+ * Shared by the benchmarks: servers from infra/local/up (or NATS_URL/DATABASE_URL),
+ * a namespace of their own, medians and a markdown table. Benchmarks print figures;
+ * they never pass or fail on a timing.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../src/paths.js';
+
+export function servers(): { natsUrl: string; databaseUrl: string } {
+  if (process.env.NATS_URL && process.env.DATABASE_URL) {
+    return { natsUrl: process.env.NATS_URL, databaseUrl: process.env.DATABASE_URL };
+  }
+  const out = execFileSync(join(packageRoot, 'infra/local/up'), {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const env: Record<string, string> = Object.fromEntries(
+    [...out.matchAll(/^export ([A-Z_]+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+  return {
+    natsUrl: process.env.NATS_URL ?? env.NATS_URL!,
+    databaseUrl: process.env.DATABASE_URL ?? env.DATABASE_URL!,
+  };
+}
+
+export function benchNamespace(prefix = 'bench'): string {
+  return `${prefix}${randomBytes(4).toString('hex')}`;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+/** Integer flags: --name 123 or --name=123. */
+export function flag(name: string, fallback: number): number {
+  const argv = process.argv;
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i < 0) return fallback;
+  const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  const n = Number(raw);
+  if (!Number.isFinite(n)) throw new Error(`--${name} needs a number`);
+  return n;
+}
+
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const fmt = (v: string | number): string =>
+    typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 2 }) : v;
+  const lines = [`| ${headers.join(' | ')} |`, `| ${headers.map(() => '---').join(' | ')} |`];
+  for (const r of rows) lines.push(`| ${r.map(fmt).join(' | ')} |`);
+  return lines.join('\n');
+}
+
+export function machine(): string {
+  return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
+}
