@@ -1,0 +1,35 @@
+import { freePort, startNatsServer, type NatsServerHandle } from './servers.js';
+
+export interface NatsCluster {
+  servers: NatsServerHandle[];
+  urls: string[];
+  dispose(): Promise<void>;
+}
+
+/** A JetStream cluster of `size` nats-servers on free ports (R3 streams need three). */
+export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  const servers = await Promise.all(
+    clusterPorts.map((cp, i) =>
+      startNatsServer({
+        name: `n${i + 1}`,
+        args: [
+          '--cluster_name',
+          'sluice-test',
+          '--cluster',
+          `nats://127.0.0.1:${cp}`,
+          '--routes',
+          routes,
+        ],
+      }),
+    ),
+  );
+  return {
+    servers,
+    urls: servers.map((s) => s.url),
+    dispose: async () => {
+      await Promise.all(servers.map((s) => s.dispose()));
+    },
+  };
+}

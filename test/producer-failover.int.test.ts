@@ -1,0 +1,80 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { describe, expect, it } from 'vitest';
+import { Producer } from '../src/producers/index.js';
+import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
+import { startNatsCluster } from './harness/cluster.js';
+import { testConfig } from './harness/config.js';
+
+describe('producer on a 3-node JetStream cluster', () => {
+  it('stores every event exactly once when the stream leader is killed mid-batch', async () => {
+    const cluster = await startNatsCluster(3);
+    const nc = await connect({
+      servers: cluster.urls,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 100,
+      noAsyncTraces: true,
+    });
+    try {
+      const config = testConfig({ natsUrl: cluster.urls, streamReplicas: 3 });
+      // A new cluster answers JetStream only once it has elected a meta leader.
+      let jsm;
+      for (let i = 0; ; i++) {
+        try {
+          jsm = await jetstreamManager(nc, { timeout: 2_000 });
+          await applyTopology(jsm, nc, declareTopology(config));
+          break;
+        } catch (err) {
+          if (i > 30) throw err;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      const events = streamName(config.namespace, 'events');
+      expect((await jsm.streams.info(events)).config.num_replicas).toBe(3);
+
+      const producer = new Producer({
+        nc,
+        namespace: config.namespace,
+        retryDeadlineMs: 60_000,
+        ackTimeoutMs: 2_000,
+      });
+      const N = 5_000;
+      let acked = 0;
+      let killed: Promise<string> | undefined;
+      const summary = await producer.publishBatch(
+        Array.from({ length: N }, (_, i) =>
+          producer.event('sluice.document.upserted.v1', {
+            tenant: 't',
+            collection: 'c',
+            documentId: `d${i}`,
+            text: `t${i}`,
+          }),
+        ),
+        {
+          maxInFlight: 64,
+          onResult: (r) => {
+            if (r.status === 'accepted' && ++acked === 1_000) {
+              killed = (async () => {
+                const leader = (await jsm.streams.info(events)).cluster?.leader ?? '';
+                const victim = cluster.servers[Number(leader.replace('n', '')) - 1]!;
+                await victim.kill();
+                return leader;
+              })();
+            }
+          },
+        },
+      );
+      expect(await killed).toMatch(/^n[123]$/);
+      expect(producer.retries, 'publishes were retried through the election').toBeGreaterThan(0);
+      expect(summary.failed + summary.rejected).toBe(0);
+      expect(summary.accepted + summary.duplicate).toBe(N);
+      const info = await jsm.streams.info(events);
+      expect(info.state.messages).toBe(N);
+      expect(info.state.num_subjects).toBe(N);
+      expect(info.cluster?.leader).not.toBe(await killed);
+    } finally {
+      await nc.close();
+      await cluster.dispose();
+    }
+  });
+});
