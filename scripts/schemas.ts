@@ -10,8 +10,9 @@ import {
   CloudEventAttributes,
   dataschemaOf,
   eventTypes,
+  pipelineEventTypes,
   schemaFileOf,
-  type EventType,
+  type AnyEventType,
 } from '../src/contracts/index.js';
 import { packageRoot } from '../src/paths.js';
 
@@ -28,10 +29,8 @@ export function emittedSchemas(): Map<string, string> {
     title: 'CloudEvents 1.0 context attributes with Sluice extensions (tenant, traceparent)',
     ...CloudEventAttributes,
   });
-  for (const [type, spec] of Object.entries(eventTypes) as [
-    EventType,
-    (typeof eventTypes)[EventType],
-  ][]) {
+  const all = { ...eventTypes, ...pipelineEventTypes };
+  for (const [type, spec] of Object.entries(all) as [AnyEventType, (typeof all)[AnyEventType]][]) {
     put(schemaFileOf(type), {
       $schema: DRAFT,
       $id: dataschemaOf(type),

@@ -6,8 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { emittedSchemas } from '../../scripts/schemas.js';
 import { isSluiceError } from '../errors/index.js';
 import { packageRoot } from '../paths.js';
-import { eventTypes, schemaFileOf, type EventType } from './event-types.js';
-import { validateEvent } from './validate.js';
+import {
+  eventTypes,
+  isPipelineEventType,
+  pipelineEventTypes,
+  schemaFileOf,
+  type AnyEventType,
+} from './event-types.js';
+import { validateEvent, validatePipelineEvent } from './validate.js';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 const schemasDir = join(packageRoot, 'schemas');
@@ -34,7 +40,7 @@ function fromFiles(): (event: Record<string, unknown>) => boolean {
     JSON.parse(readFileSync(join(schemasDir, 'cloudevent-attributes.v1.schema.json'), 'utf8')),
   );
   const data = new Map(
-    (Object.keys(eventTypes) as EventType[]).map((t) => [
+    (Object.keys({ ...eventTypes, ...pipelineEventTypes }) as AnyEventType[]).map((t) => [
       t as string,
       ajv.compile(JSON.parse(readFileSync(join(schemasDir, schemaFileOf(t)), 'utf8'))),
     ]),
@@ -45,6 +51,12 @@ function fromFiles(): (event: Record<string, unknown>) => boolean {
   };
 }
 
+/** Validates with the validator for the event's kind: ingest types or pipeline types. */
+function validateAny(event: unknown): unknown {
+  const type = (event as { type?: unknown } | null)?.type;
+  return isPipelineEventType(type) ? validatePipelineEvent(event, type) : validateEvent(event);
+}
+
 describe('event contracts', () => {
   it('schemas/*.schema.json are what src/contracts emits (npm run schemas)', () => {
     for (const [path, text] of emittedSchemas())
@@ -53,7 +65,7 @@ describe('event contracts', () => {
 
   it('has valid and invalid fixtures for every event type', () => {
     const dirs = readdirSync(fixturesDir);
-    for (const spec of Object.values(eventTypes)) {
+    for (const spec of Object.values({ ...eventTypes, ...pipelineEventTypes })) {
       const dir = `${spec.name}.v${spec.version}`;
       expect(dirs).toContain(dir);
       expect(readdirSync(join(fixturesDir, dir, 'valid')).length).toBeGreaterThan(0);
@@ -64,7 +76,7 @@ describe('event contracts', () => {
   const byFiles = fromFiles();
 
   it.each(fixtures('valid'))('accepts $file', ({ json }) => {
-    expect(() => validateEvent(json)).not.toThrow();
+    expect(() => validateAny(json)).not.toThrow();
     expect(byFiles(json as Record<string, unknown>)).toBe(true);
   });
 
@@ -75,7 +87,7 @@ describe('event contracts', () => {
     };
     let err: unknown;
     try {
-      validateEvent(event);
+      validateAny(event);
     } catch (e) {
       err = e;
     }
@@ -84,6 +96,14 @@ describe('event contracts', () => {
     expect(e.code).toBe(want.code);
     expect(e.details.pointer).toBe(want.pointer);
     expect(byFiles(event)).toBe(false);
+  });
+
+  it('never lets ingest accept a pipeline event', () => {
+    const chunks = JSON.parse(
+      readFileSync(join(fixturesDir, 'chunks.v1/valid/one-chunk.json'), 'utf8'),
+    ) as unknown;
+    expect(() => validateEvent(chunks)).toThrow(/unknown event type 'sluice.chunks.v1'/);
+    expect(() => validatePipelineEvent(chunks, 'sluice.vectors.v1')).toThrow(/unknown event type/);
   });
 
   it('rejects values that are not objects', () => {

@@ -8,10 +8,16 @@ export {
   dataschemaOf,
   eventTypes,
   isEventType,
+  isPipelineEventType,
+  pipelineEventTypes,
   schemaFileOf,
+  type AnyEventType,
   type EventData,
   type EventType,
+  type PipelineData,
+  type PipelineEvent,
+  type PipelineEventType,
   type SluiceEvent,
 } from './event-types.js';
 export * from './schemas.js';
-export { validateEvent, type ValidationIssue } from './validate.js';
+export { validateEvent, validatePipelineEvent, type ValidationIssue } from './validate.js';

@@ -1,7 +1,16 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { SluiceError } from '../errors/index.js';
-import { eventTypes, isEventType, type EventType, type SluiceEvent } from './event-types.js';
+import {
+  eventTypes,
+  isEventType,
+  isPipelineEventType,
+  pipelineEventTypes,
+  type EventType,
+  type PipelineEvent,
+  type PipelineEventType,
+  type SluiceEvent,
+} from './event-types.js';
 import { CloudEventAttributes } from './schemas.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
@@ -24,8 +33,11 @@ addFormats(ajv, ['uri', 'uri-reference', 'date-time']);
 
 const validateAttributes = ajv.compile(CloudEventAttributes);
 const validateData = Object.fromEntries(
-  Object.entries(eventTypes).map(([type, spec]) => [type, ajv.compile(spec.schema)]),
-) as Record<EventType, ValidateFunction>;
+  Object.entries({ ...eventTypes, ...pipelineEventTypes }).map(([type, spec]) => [
+    type,
+    ajv.compile(spec.schema),
+  ]),
+) as Record<EventType | PipelineEventType, ValidateFunction>;
 
 function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -67,31 +79,55 @@ function invalid(issues: ValidationIssue[]): SluiceError {
   });
 }
 
-/**
- * Checks a structured CloudEvent (attributes and data) against its contract and returns
- * it typed. Throws EVENT_INVALID with a JSON pointer to the first bad field, or
- * EVENT_TYPE_UNKNOWN. Both are permanent: the same input never becomes valid.
- */
-export function validateEvent(event: unknown): SluiceEvent {
+function checkEnvelope(
+  event: unknown,
+): asserts event is Record<string, unknown> & { type: string } {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw invalid([{ pointer: '', message: 'must be a JSON object (a CloudEvent)' }]);
   }
   if (!validateAttributes(event)) throw invalid(toIssues(validateAttributes.errors, ''));
-  const { type } = event as { type: string };
-  if (!isEventType(type)) {
-    throw new SluiceError(
-      'EVENT_TYPE_UNKNOWN',
-      `unknown event type '${type}'; known: ${Object.keys(eventTypes).join(', ')}`,
-      {
-        details: {
-          pointer: '/type',
-          issues: [{ pointer: '/type', message: 'is not a known event type' }],
-        },
+}
+
+function unknownType(type: string, known: string[]): SluiceError {
+  return new SluiceError(
+    'EVENT_TYPE_UNKNOWN',
+    `unknown event type '${type}'; known: ${known.join(', ')}`,
+    {
+      details: {
+        pointer: '/type',
+        issues: [{ pointer: '/type', message: 'is not a known event type' }],
       },
-    );
-  }
+    },
+  );
+}
+
+function checkData(event: Record<string, unknown>, type: EventType | PipelineEventType): void {
   if (!('data' in event)) throw invalid([{ pointer: '/data', message: 'is required' }]);
   const check = validateData[type];
-  if (!check((event as { data: unknown }).data)) throw invalid(toIssues(check.errors, '/data'));
-  return event as SluiceEvent;
+  if (!check(event.data)) throw invalid(toIssues(check.errors, '/data'));
+}
+
+/**
+ * Checks a structured CloudEvent (attributes and data) against its contract and returns
+ * it typed. Throws EVENT_INVALID with a JSON pointer to the first bad field, or
+ * EVENT_TYPE_UNKNOWN. Both are permanent: the same input never becomes valid.
+ * Only the public (ingest) types are accepted here.
+ */
+export function validateEvent(event: unknown): SluiceEvent {
+  checkEnvelope(event);
+  if (!isEventType(event.type)) throw unknownType(event.type, Object.keys(eventTypes));
+  checkData(event, event.type);
+  return event as unknown as SluiceEvent;
+}
+
+/** validateEvent for the events Sluice's roles exchange; `type` is the one expected. */
+export function validatePipelineEvent<T extends PipelineEventType>(
+  event: unknown,
+  type: T,
+): PipelineEvent<T> {
+  checkEnvelope(event);
+  if (!isPipelineEventType(event.type) || event.type !== type)
+    throw unknownType(event.type, [type]);
+  checkData(event, event.type);
+  return event as unknown as PipelineEvent<T>;
 }
