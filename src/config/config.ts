@@ -142,6 +142,47 @@ export const configSpec = {
     parse: bytes,
     doc: 'Document text larger than this goes to the object store and the event carries a reference.',
   }),
+  models: opt({
+    env: 'SLUICE_MODELS',
+    default: 'Xenova/all-MiniLM-L6-v2',
+    parse: list(
+      pattern(
+        /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
+        'a model name such as Xenova/all-MiniLM-L6-v2',
+      ),
+    ),
+    doc: 'Embedding models, comma-separated (folders under SLUICE_MODELS_DIR or Hugging Face ids); the first is the default for new collections.',
+  }),
+  modelDtype: opt({
+    env: 'SLUICE_MODEL_DTYPE',
+    default: 'auto',
+    parse: oneOf('auto', 'q8', 'fp32'),
+    doc: 'Which ONNX file to run: q8 (onnx/model_quantized.onnx), fp32 (onnx/model.onnx), or auto (q8 when present).',
+  }),
+  embedProvider: opt({
+    env: 'SLUICE_EMBED_PROVIDER',
+    default: 'auto',
+    parse: oneOf('auto', 'cpu', 'cuda'),
+    doc: 'onnxruntime execution provider; auto tries CUDA and falls back to CPU with one log line.',
+  }),
+  embedThreads: opt({
+    env: 'SLUICE_EMBED_THREADS',
+    default: '0',
+    parse: int(0, 256),
+    doc: 'onnxruntime intra-op threads (0: one per core).',
+  }),
+  embedBatchSize: opt({
+    env: 'SLUICE_EMBED_BATCH',
+    default: '32',
+    parse: int(1, 1024),
+    doc: 'Chunks per onnxruntime run; chunks are sorted by length first so padding stays small.',
+  }),
+  embedBatchWait: opt({
+    env: 'SLUICE_EMBED_BATCH_WAIT',
+    default: '50ms',
+    parse: duration,
+    doc: 'How long the embedder waits to fill a batch across messages before it runs a smaller one.',
+  }),
   modelsDir: opt({
     env: 'SLUICE_MODELS_DIR',
     default: './models',
@@ -153,6 +194,18 @@ export const configSpec = {
     default: 'false',
     parse: bool,
     doc: 'Download missing models from the Hugging Face hub into SLUICE_MODELS_DIR.',
+  }),
+  chunkMaxTokens: opt({
+    env: 'SLUICE_CHUNK_MAX_TOKENS',
+    default: '0',
+    parse: int(0, 8192),
+    doc: "Most tokens in a chunk, headings included (0: the model's limit, less its special tokens).",
+  }),
+  chunkOverlapTokens: opt({
+    env: 'SLUICE_CHUNK_OVERLAP_TOKENS',
+    default: '32',
+    parse: int(0, 1024),
+    doc: 'Tokens of the previous chunk repeated at the start of the next (whole sentences where they fit).',
   }),
 };
 

@@ -21,3 +21,4 @@ export {
 } from './event-types.js';
 export * from './schemas.js';
 export { validateEvent, validatePipelineEvent, type ValidationIssue } from './validate.js';
+export { packVectors, unpackVectors } from './vector-codec.js';

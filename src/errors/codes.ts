@@ -111,6 +111,28 @@ export const errorCodes = {
     retryable: false,
     description: 'The route, document, collection or dead letter does not exist.',
   },
+  MODEL_NOT_FOUND: {
+    status: 500,
+    retryable: false,
+    description:
+      'An embedding model is not in SLUICE_MODELS_DIR and may not be downloaded (or has no ONNX file).',
+  },
+  MODEL_UNKNOWN: {
+    status: 400,
+    retryable: false,
+    description: 'A request or message names a model this process does not serve.',
+  },
+  EMBED_PROVIDER_UNAVAILABLE: {
+    status: 500,
+    retryable: false,
+    description: 'SLUICE_EMBED_PROVIDER=cuda but the CUDA execution provider cannot be loaded.',
+  },
+  CHUNK_TOO_LONG: {
+    status: 400,
+    retryable: false,
+    description:
+      "A chunk has more tokens than the model reads; the chunker's limit is above the model's.",
+  },
   INTERNAL: {
     status: 500,
     retryable: false,
