@@ -133,6 +133,18 @@ export const errorCodes = {
     description:
       "A chunk has more tokens than the model reads; the chunker's limit is above the model's.",
   },
+  HANDLER_FAILED: {
+    status: 500,
+    retryable: true,
+    description:
+      'A consumer failed in an unexpected way; retried, then dead-lettered with the message.',
+  },
+  REDELIVERED_TOO_OFTEN: {
+    status: 500,
+    retryable: true,
+    description:
+      'A message kept coming back unacknowledged (its process crashed or ran past the ack wait); it is parked for a later attempt.',
+  },
   INTERNAL: {
     status: 500,
     retryable: false,

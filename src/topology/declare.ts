@@ -111,7 +111,40 @@ export interface ConsumerOptions {
   description?: string;
 }
 
+/** The durable that feeds a consumer's parked messages back to it. */
+export function retryDurable(durable: string): string {
+  return `${durable}-retry`;
+}
+
+/**
+ * A role's durable on its stream plus its retry durable on the retry stream (filtered to
+ * the subject it parks on). Parked messages wait with nak(delay), so the retry durable
+ * may hold many unacknowledged messages.
+ */
+export function consumerPair(
+  namespace: string,
+  stream: StreamKey,
+  durable: string,
+  filterSubjects: string[],
+  opts: ConsumerOptions = {},
+): DeclaredConsumer[] {
+  return [
+    durableConsumer(streamName(namespace, stream), durable, filterSubjects, opts),
+    durableConsumer(
+      streamName(namespace, 'retry'),
+      retryDurable(durable),
+      [new Subjects(namespace).retry(durable)],
+      {
+        ...opts,
+        maxAckPending: 10_000,
+        description: `Sluice ${durable}: parked messages`,
+      },
+    ),
+  ];
+}
+
 /** A durable pull consumer as every Sluice role uses it (explicit ack, redelivery managed by the runtime). */
+
 export function durableConsumer(
   stream: string,
   durable: string,

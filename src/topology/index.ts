@@ -7,6 +7,8 @@ export {
 } from './apply.js';
 export {
   bodiesBucket,
+  consumerPair,
+  retryDurable,
   declareStreams,
   durableConsumer,
   streamName,

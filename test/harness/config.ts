@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { applyTopology, declareTopology } from '../../src/topology/index.js';
+import { applyTopology, declareTopology, type DeclaredConsumer } from '../../src/topology/index.js';
 import { uniqueNamespace } from './names.js';
 
 /** A configuration for one test: its own namespace on the shared servers, quiet logs. */
@@ -22,10 +22,15 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 export async function withTopology(
   nc: NatsConnection,
   config: Config,
+  extraConsumers: DeclaredConsumer[] = [],
 ): Promise<() => Promise<void>> {
   const jsm = await jetstreamManager(nc);
   const declared = declareTopology(config);
-  await applyTopology(jsm, nc, declared);
+  await applyTopology(jsm, nc, {
+    ...declared,
+    consumers: [...declared.consumers, ...extraConsumers],
+  });
+
   return async () => {
     const prefix = `${config.namespace.toUpperCase()}_`;
     for await (const name of jsm.streams.names()) {

@@ -14,7 +14,7 @@ import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.j
 import type { Logger } from '../../logger.js';
 import { Subjects, bodiesBucket, docKey } from '../../topology/index.js';
 import { ClaimCheck } from './claim-check.js';
-import { backoffDelay, isTransientPublishError, sleep } from './retry.js';
+import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
 
 export interface ProducerOptions {
   nc: NatsConnection;

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import {
+  dataschemaOf,
+  toBinaryMessage,
+  type PipelineData,
+  type PipelineEventType,
+} from '../../contracts/index.js';
+import { SluiceError } from '../../errors/index.js';
+import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
+
+export interface PipelinePublisherOptions {
+  nc: NatsConnection;
+  /** CloudEvents source of what this role writes, e.g. urn:sluice:chunker. */
+  source: string;
+  /** How long one publish retries through elections and restarts. @defaultValue 30_000 */
+  retryDeadlineMs?: number;
+}
+
+/**
+ * Publishes pipeline events (binary mode) and raw messages with a message id, retrying
+ * with the same id through transient failures. Roles ack their input only after what
+ * they derived from it is stored, and a redelivered input re-publishes under the same
+ * ids, which the stream drops as duplicates.
+ */
+export class PipelinePublisher {
+  private readonly js: JetStreamClient;
+  readonly deadlineMs: number;
+
+  constructor(private readonly o: PipelinePublisherOptions) {
+    this.js = jetstream(o.nc);
+    this.deadlineMs = o.retryDeadlineMs ?? 30_000;
+  }
+
+  async event<T extends PipelineEventType>(
+    subject: string,
+    type: T,
+    data: PipelineData<T>,
+    msgId: string,
+  ): Promise<number> {
+    const { headers, payload } = toBinaryMessage(
+      {
+        specversion: '1.0',
+        id: randomUUID(),
+        source: this.o.source,
+        type,
+        time: new Date().toISOString(),
+        data,
+      },
+      { dataschema: dataschemaOf(type) },
+    );
+    return this.raw(subject, payload, headers, msgId);
+  }
+
+  /** Publishes bytes as they are (retry and dead-letter copies); returns the stream sequence. */
+  async raw(
+    subject: string,
+    payload: Uint8Array,
+    headers: MsgHdrs | undefined,
+    msgId: string,
+  ): Promise<number> {
+    const deadline = Date.now() + this.deadlineMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const ack = await this.js.publish(subject, payload, {
+          msgID: msgId,
+          ...(headers ? { headers } : {}),
+          timeout: 5_000,
+        });
+        return ack.seq;
+      } catch (err) {
+        if (this.o.nc.isClosed() || !isTransientPublishError(err) || Date.now() >= deadline) {
+          throw new SluiceError(
+            'PUBLISH_FAILED',
+            `could not publish to ${subject}: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        await sleep(backoffDelay(attempt));
+      }
+    }
+  }
+}

@@ -1,0 +1,251 @@
+import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
+import { testConfig, withTopology } from '../../../test/harness/config.js';
+import type { Config } from '../../config/index.js';
+import { SluiceError } from '../../errors/index.js';
+import { createLogger } from '../../logger.js';
+import { Subjects, consumerPair, streamName } from '../../topology/index.js';
+import { DurableConsumer, type BatchHandler, type Delivery, type RetryPolicy } from './consumer.js';
+import { readLetter } from './letter.js';
+import { PipelinePublisher } from './publisher.js';
+
+const fast: RetryPolicy = {
+  quickRetries: 2,
+  quickBackoffMs: 50,
+  parkBackoffMs: 300,
+  parkBackoffMaxMs: 1000,
+  maxAttempts: 5,
+};
+
+async function until(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('consumer runtime on a real nats-server', () => {
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let config: Config;
+  let cleanup: () => Promise<void>;
+  const running: DurableConsumer[] = [];
+
+  beforeAll(async () => {
+    nc = await connect({ servers: testConfig().natsUrl });
+    jsm = await jetstreamManager(nc);
+  });
+  afterAll(async () => nc.close());
+  afterEach(async () => {
+    for (const c of running.splice(0)) await c.stop();
+    await cleanup?.();
+  });
+
+  const setup = async (ackWaitMs = 30_000): Promise<void> => {
+    config = testConfig();
+    cleanup = await withTopology(
+      nc,
+      config,
+      consumerPair(config.namespace, 'events', 'worker', [`${config.namespace}.events.>`], {
+        ackWaitMs,
+      }),
+    );
+  };
+  const start = async (
+    handler: BatchHandler,
+    opts: { ackWaitMs?: number; batchSize?: number; concurrency?: number } = {},
+  ) => {
+    const c = new DurableConsumer(
+      {
+        durable: 'worker',
+        stream: 'events',
+        handler,
+        batchSize: opts.batchSize ?? 8,
+        concurrency: opts.concurrency ?? 1,
+      },
+      {
+        nc,
+        namespace: config.namespace,
+        logger: createLogger({ level: 'silent' }),
+        publisher: new PipelinePublisher({ nc, source: 'urn:test' }),
+        retry: fast,
+        ackWaitMs: opts.ackWaitMs ?? 30_000,
+      },
+    );
+    await c.start();
+    running.push(c);
+    return c;
+  };
+  const publish = async (n: number): Promise<void> => {
+    const js = jetstream(nc);
+    for (let i = 0; i < n; i++)
+      await js.publish(`${config.namespace}.events.t.c.m${i}`, JSON.stringify({ i }));
+  };
+  const dead = async () => {
+    const info = await jsm.streams.info(streamName(config.namespace, 'dlq'));
+    const out = [];
+    for (
+      let seq = info.state.first_seq;
+      seq <= info.state.last_seq && info.state.messages > 0;
+      seq++
+    ) {
+      const m = await jsm.streams.getMessage(streamName(config.namespace, 'dlq'), { seq });
+      if (m)
+        out.push({
+          subject: m.subject,
+          letter: readLetter(m.header)!,
+          data: m.json<{ i: number }>(),
+        });
+    }
+    return out;
+  };
+  const body = (d: Delivery): number =>
+    (JSON.parse(new TextDecoder().decode(d.data)) as { i: number }).i;
+
+  it('handles batches and acks them', async () => {
+    await setup();
+    const seen: number[] = [];
+    const sizes: number[] = [];
+    await start(async (batch) => {
+      sizes.push(batch.length);
+      seen.push(...batch.map(body));
+    });
+    await publish(30);
+    await until(() => seen.length === 30);
+    expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(8);
+    await until(
+      async () =>
+        (await jsm.consumers.info(streamName(config.namespace, 'events'), 'worker'))
+          .num_ack_pending === 0,
+    );
+  });
+
+  it('dead-letters a permanent failure on the first attempt, with its reason', async () => {
+    await setup();
+    let calls = 0;
+    await start(async (batch) =>
+      batch.map((d) => {
+        calls++;
+        return body(d) === 1
+          ? new SluiceError('EVENT_INVALID', '/data/text is required')
+          : undefined;
+      }),
+    );
+    await publish(3);
+    await until(async () => (await dead()).length === 1);
+    const [letter] = await dead();
+    expect(letter!.subject).toBe(new Subjects(config.namespace).dlq('worker'));
+    expect(letter!.data).toEqual({ i: 1 });
+    expect(letter!.letter).toMatchObject({
+      consumer: 'worker',
+      stream: streamName(config.namespace, 'events'),
+      subject: `${config.namespace}.events.t.c.m1`,
+      seq: 2,
+      attempt: 1,
+      code: 'EVENT_INVALID',
+      message: '/data/text is required',
+    });
+    expect(letter!.letter.history).toHaveLength(1);
+    expect(calls).toBe(3);
+  });
+
+  it('retries a transient failure quickly, parks it, and dead-letters it after the last attempt with every attempt recorded', async () => {
+    await setup();
+    const attempts: { attempt: number; source: string }[] = [];
+    await start(async (batch) =>
+      batch.map((d) => {
+        attempts.push({ attempt: d.attempt, source: d.source });
+        return new Error('connect ECONNREFUSED 127.0.0.1:5432');
+      }),
+    );
+    await publish(1);
+    await until(async () => (await dead()).length === 1);
+    // 1 + 2 quick redeliveries from the stream, then parked attempts 4 and 5 from the retry stream.
+    expect(attempts).toEqual([
+      { attempt: 1, source: 'stream' },
+      { attempt: 2, source: 'stream' },
+      { attempt: 3, source: 'stream' },
+      { attempt: 4, source: 'retry' },
+      { attempt: 5, source: 'retry' },
+    ]);
+    const [letter] = await dead();
+    expect(letter!.letter.code).toBe('HANDLER_FAILED');
+    expect(letter!.letter.history.map((h) => h.attempt)).toEqual([1, 2, 3, 4, 5]);
+    expect(letter!.letter.seq).toBe(1);
+  });
+
+  it('keeps healthy messages flowing while a failing one is parked, and delivers it again when due', async () => {
+    await setup();
+    const done: number[] = [];
+    let failures = 0;
+    await start(async (batch) =>
+      batch.map((d) => {
+        if (body(d) === 0 && failures < 4) {
+          failures++;
+          return new SluiceError('DB_UNAVAILABLE', 'postgres is down');
+        }
+        done.push(body(d));
+        return undefined;
+      }),
+    );
+    await publish(10);
+    await until(() => done.length === 10);
+    expect(done.indexOf(0)).toBe(9); // the others did not wait for it
+    expect(await dead()).toHaveLength(0);
+  });
+
+  it('keeps a parked message across a restart of the consumer', async () => {
+    await setup();
+    let fail = true;
+    const done: number[] = [];
+    const first = await start(async (batch) =>
+      batch.map((d) => (fail ? new Error('transient') : void done.push(body(d)))),
+    );
+    await publish(1);
+    await until(
+      async () =>
+        (await jsm.streams.info(streamName(config.namespace, 'retry'))).state.messages === 1,
+    );
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    fail = false;
+    await start(async (batch) => batch.map((d) => void done.push(body(d))));
+    await until(() => done.length === 1);
+    expect(done).toEqual([0]);
+  });
+
+  it('keeps a long batch alive with working() instead of letting it be redelivered', async () => {
+    await setup(2_000);
+    const deliveries: number[] = [];
+    await start(
+      async (batch) => {
+        deliveries.push(...batch.map((d) => d.attempt));
+        await new Promise((r) => setTimeout(r, 5_000));
+      },
+      { ackWaitMs: 2_000 },
+    );
+    await publish(1);
+    await until(
+      async () =>
+        (await jsm.consumers.info(streamName(config.namespace, 'events'), 'worker'))
+          .num_ack_pending === 0 && deliveries.length > 0,
+    );
+    expect(deliveries).toEqual([1]);
+  }, 30_000);
+
+  it('shares a durable between competing consumers: each message handled once', async () => {
+    await setup();
+    const a: number[] = [];
+    const b: number[] = [];
+    await start(async (batch) => void a.push(...batch.map(body)), { batchSize: 1 });
+    await start(async (batch) => void b.push(...batch.map(body)), { batchSize: 1 });
+    await publish(200);
+    await until(() => a.length + b.length === 200);
+    expect(new Set([...a, ...b]).size).toBe(200);
+    expect(a.length).toBeGreaterThan(0);
+    expect(b.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,59 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The process's Prometheus registry and the metrics every module records. Lag and
+ * dead-letter depth are gauges read from JetStream when /metrics is scraped.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
+
+export const messagesTotal = new Counter({
+  name: 'sluice_messages_total',
+  help: 'Messages handled by a durable consumer, by outcome (ok, retried, parked, dead)',
+  labelNames: ['consumer', 'outcome'] as const,
+  registers: [registry],
+});
+
+export const failuresTotal = new Counter({
+  name: 'sluice_failures_total',
+  help: 'Failed attempts by consumer and error code',
+  labelNames: ['consumer', 'code'] as const,
+  registers: [registry],
+});
+
+export const batchSeconds = new Histogram({
+  name: 'sluice_batch_duration_seconds',
+  help: 'Time a consumer spends on one batch of messages',
+  labelNames: ['consumer'] as const,
+  buckets: [0.005, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers: [registry],
+});
+
+export const embeddingsTotal = new Counter({
+  name: 'sluice_embeddings_total',
+  help: 'Chunks embedded (computed, not taken from the cache), by model',
+  labelNames: ['model'] as const,
+  registers: [registry],
+});
+
+export const embeddingCacheTotal = new Counter({
+  name: 'sluice_embedding_cache_total',
+  help: 'Embedding cache lookups by model and result (hit, miss)',
+  labelNames: ['model', 'result'] as const,
+  registers: [registry],
+});
+
+export const embeddingSeconds = new Histogram({
+  name: 'sluice_embedding_duration_seconds',
+  help: 'Time to embed one batch of chunks (tokenise, run, pool)',
+  labelNames: ['model'] as const,
+  buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+  registers: [registry],
+});
+
+export const chunksIndexedTotal = new Counter({
+  name: 'sluice_chunks_indexed_total',
+  help: 'Chunks written to the vector index, by model',
+  labelNames: ['model'] as const,
+  registers: [registry],
+});
