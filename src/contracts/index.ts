@@ -22,3 +22,4 @@ export {
 export * from './schemas.js';
 export { validateEvent, validatePipelineEvent, type ValidationIssue } from './validate.js';
 export { packVectors, unpackVectors } from './vector-codec.js';
+export { embedTextOf, headingPrefix } from './chunk-text.js';

@@ -59,10 +59,9 @@ export const DocumentUpsertedV1 = Type.Object(
     textRef: Type.Optional(TextRef),
     uri: Type.Optional(Type.String({ format: 'uri-reference', maxLength: 4096 })),
     mimeType: Type.Optional(
-      Type.Union(
-        mimeTypes.map((m) => Type.Literal(m)),
-        { description: 'how the text is split; text/plain when absent' },
-      ),
+      Type.Union([Type.Literal('text/plain'), Type.Literal('text/markdown')], {
+        description: 'how the text is split; text/plain when absent',
+      }),
     ),
     metadata: Type.Optional(Metadata),
     callbackUrl: Type.Optional(
@@ -212,7 +211,12 @@ export const DocumentStatusV1 = Type.Object(
     collection: Token,
     documentId: DocumentId,
     version: Type.Integer({ minimum: 1 }),
-    stage: Type.Union(stages.map((s) => Type.Literal(s))),
+    stage: Type.Union([
+      Type.Literal('chunked'),
+      Type.Literal('embedded'),
+      Type.Literal('indexed'),
+      Type.Literal('failed'),
+    ]),
     at: Type.String({ format: 'date-time' }),
     part: Type.Optional(Type.Integer({ minimum: 0 })),
     parts: Type.Optional(Type.Integer({ minimum: 1 })),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { packVectors, unpackVectors } from '../../contracts/index.js';
+import { packVectors, unpackVectors } from '../contracts/index.js';
 import { cosine, meanPoolNormalize } from './pooling.js';
 
 describe('meanPoolNormalize', () => {

@@ -1,14 +1,9 @@
 import { env, pipeline } from '@huggingface/transformers';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryLogger } from '../../../test/harness/log-sink.js';
-import {
-  RANDOM_MODEL,
-  STATIC_MODEL,
-  hasModel,
-  testModelsDir,
-} from '../../../test/harness/models.js';
-import { isSluiceError } from '../../errors/index.js';
+import { memoryLogger } from '../../test/harness/log-sink.js';
+import { RANDOM_MODEL, STATIC_MODEL, hasModel, testModelsDir } from '../../test/harness/models.js';
+import { isSluiceError } from '../errors/index.js';
 import { Embedder, cudaLibraryMissing, type Provider } from './embedder.js';
 import { describeModel } from './model-registry.js';
 import { cosine } from './pooling.js';

@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { SluiceError } from '../../errors/index.js';
-import type { Logger } from '../../logger.js';
+import { SluiceError } from '../errors/index.js';
+import type { Logger } from '../logger.js';
 import type { ModelSpec } from './model-registry.js';
 import { meanPoolNormalize } from './pooling.js';
 

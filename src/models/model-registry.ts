@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { SluiceError } from '../../errors/index.js';
+import { SluiceError } from '../errors/index.js';
 
 export type ModelDtype = 'auto' | 'q8' | 'fp32';
 
