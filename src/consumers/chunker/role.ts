@@ -1,0 +1,63 @@
+import type { AppContext } from '../../app/context.js';
+import type { RoleHandle } from '../../app/role.js';
+import { SluiceError } from '../../errors/index.js';
+import { ensureModel, loadTokenizer } from '../../models/index.js';
+import { ClaimCheck } from '../../producers/sdk/index.js';
+import { Subjects, bodiesBucket, durables } from '../../topology/index.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { reportFailedStage } from '../runtime/failed-status.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
+import { chunkerHandler } from './chunker.js';
+
+/**
+ * The chunker role. It splits with the tokenizer of the first configured model, within
+ * the smallest token limit of all configured models, so every embedder can read every
+ * chunk whole.
+ */
+export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'chunker' });
+  const specs = await Promise.all(
+    config.models.map((m) =>
+      ensureModel(config.modelsDir, m, config.modelDtype, config.allowRemoteModels),
+    ),
+  );
+  const tokenizer = await loadTokenizer(specs[0]!);
+  const special = tokenizer.encode('').length;
+  const limit = Math.min(...specs.map((s) => s.maxTokens)) - special;
+  const maxTokens = config.chunkMaxTokens || limit;
+  if (maxTokens > limit) {
+    throw new SluiceError(
+      'CONFIG_INVALID',
+      `SLUICE_CHUNK_MAX_TOKENS is ${maxTokens}, but the models read at most ${limit} tokens besides their special tokens`,
+    );
+  }
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:chunker' });
+  const consumer = new DurableConsumer(
+    {
+      durable: durables.chunker,
+      stream: 'events',
+      batchSize: 16,
+      handler: chunkerHandler({
+        subjects,
+        publisher,
+        claimCheck: new ClaimCheck(nc, bodiesBucket(config.namespace)),
+        countTokens: (t) => tokenizer.encode(t, { add_special_tokens: false }).length,
+        maxTokens,
+        overlapTokens: Math.min(config.chunkOverlapTokens, Math.floor(maxTokens / 2)),
+        maxMessageBytes: config.maxMessageBytes,
+        logger,
+      }),
+      onDeadLetter: reportFailedStage(publisher, subjects, durables.chunker),
+    },
+    runtimeDeps(config, nc, logger, publisher),
+  );
+  await consumer.start();
+  logger.info(
+    { tokenizer: specs[0]!.name, maxTokens, overlap: config.chunkOverlapTokens },
+    'chunker started',
+  );
+  return { name: 'chunker', stop: () => consumer.stop() };
+}
