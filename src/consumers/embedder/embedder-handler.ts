@@ -1,0 +1,144 @@
+import { embedTextOf, packVectors, type ChunksV1 } from '../../contracts/index.js';
+import { isSluiceError } from '../../errors/index.js';
+import type { Logger } from '../../logger.js';
+import { embeddingCacheTotal, embeddingSeconds, embeddingsTotal } from '../../metrics.js';
+import type { Embedder } from '../../models/index.js';
+import type { Subjects } from '../../topology/index.js';
+
+import type { BatchHandler, Delivery } from '../runtime/consumer.js';
+import { decodePipelineEvent } from '../runtime/decode.js';
+import type { PipelinePublisher } from '../runtime/publisher.js';
+import type { EmbeddingCache } from './cache.js';
+
+export interface EmbedderHandlerOptions {
+  subjects: Subjects;
+  publisher: PipelinePublisher;
+  embedder: Embedder;
+  cache: EmbeddingCache;
+  logger: Logger;
+}
+
+/** Counts since start, for tests and for the status events. */
+export interface EmbedderStats {
+  computed: number;
+  hits: number;
+  misses: number;
+}
+
+/**
+ * The embedder for one model: chunk events in, vector events out. Chunks of every
+ * message in the batch are embedded together (texts deduplicated, cached ones
+ * skipped, the rest sorted by length by the Embedder), then each message gets its
+ * vectors event and an "embedded" status. Tombstones pass through as they are.
+ */
+export function embedderHandler(
+  o: EmbedderHandlerOptions,
+): BatchHandler & { stats: EmbedderStats } {
+  const spec = o.embedder.spec;
+  const stats: EmbedderStats = { computed: 0, hits: 0, misses: 0 };
+
+  const vectorsFor = async (
+    events: ChunksV1[],
+  ): Promise<{ vectors: Map<string, Float32Array>; hits: Set<string> }> => {
+    const texts = new Map<string, string>();
+    for (const e of events) for (const c of e.chunks) texts.set(c.hash, embedTextOf(c));
+
+    const cached = await o.cache.get([...texts.keys()]);
+    const missing = [...texts.keys()].filter((h) => !cached.has(h));
+    const computed = new Map<string, Float32Array>();
+    if (missing.length > 0) {
+      const end = embeddingSeconds.startTimer({ model: spec.id });
+      const vectors = await o.embedder.embed(missing.map((h) => texts.get(h)!));
+      end();
+      missing.forEach((h, i) => computed.set(h, vectors[i]!));
+      await o.cache.put(computed);
+      embeddingsTotal.inc({ model: spec.id }, missing.length);
+      stats.computed += missing.length;
+    }
+    return { vectors: new Map([...cached, ...computed]), hits: new Set(cached.keys()) };
+  };
+
+  const emit = async (
+    e: ChunksV1,
+    vectors: Map<string, Float32Array>,
+    hits: Set<string>,
+  ): Promise<void> => {
+    const ref = { tenant: e.tenant, collection: e.collection, documentId: e.documentId };
+    const rows = e.chunks.map((c) => vectors.get(c.hash)!);
+    const hit = e.chunks.filter((c) => hits.has(c.hash)).length;
+    stats.hits += hit;
+    stats.misses += e.chunks.length - hit;
+    embeddingCacheTotal.inc({ model: spec.id, result: 'hit' }, hit);
+    embeddingCacheTotal.inc({ model: spec.id, result: 'miss' }, e.chunks.length - hit);
+    await o.publisher.event(
+      o.subjects.vectors(spec.key, ref),
+      'sluice.vectors.v1',
+      {
+        ...e,
+        model: spec.id,
+        dimensions: spec.dimensions,
+        vectors: packVectors(rows, spec.dimensions),
+      },
+      `vectors:${spec.key}:${e.version}:${e.part}`,
+    );
+    if (!e.deleted) {
+      await o.publisher.event(
+        o.subjects.status(ref),
+        'sluice.document.status.v1',
+        {
+          ...ref,
+          version: e.version,
+          stage: 'embedded',
+          at: new Date().toISOString(),
+          part: e.part,
+          parts: e.parts,
+          chunkCount: e.chunkCount,
+          model: spec.id,
+          cache: { hits: hit, misses: e.chunks.length - hit },
+        },
+        `status:embedded:${spec.key}:${e.version}:${e.part}`,
+      );
+    }
+  };
+
+  const handler = async (batch: Delivery[]): Promise<unknown[]> => {
+    const results: unknown[] = new Array<unknown>(batch.length).fill(undefined);
+    const events: (ChunksV1 | undefined)[] = batch.map((d, i) => {
+      try {
+        return decodePipelineEvent(d, o.subjects, 'sluice.chunks.v1').data;
+      } catch (err) {
+        results[i] = err;
+        return undefined;
+      }
+    });
+    const ok = events.flatMap((e, i) => (e ? [{ e, i }] : []));
+    let computed: Awaited<ReturnType<typeof vectorsFor>>;
+    try {
+      computed = await vectorsFor(ok.map((x) => x.e));
+    } catch (err) {
+      // A permanent failure (a chunk too long for the model) belongs to one message:
+      // find it by embedding message by message; transient ones fail the batch.
+      if (!isSluiceError(err) || err.retryable || ok.length === 1) throw err;
+      for (const { e, i } of ok) {
+        try {
+          const one = await vectorsFor([e]);
+          await emit(e, one.vectors, one.hits);
+        } catch (oneErr) {
+          results[i] = oneErr;
+        }
+      }
+      return results;
+    }
+    await Promise.all(
+      ok.map(async ({ e, i }) => {
+        try {
+          await emit(e, computed.vectors, computed.hits);
+        } catch (err) {
+          results[i] = err;
+        }
+      }),
+    );
+    return results;
+  };
+  return Object.assign(handler, { stats });
+}

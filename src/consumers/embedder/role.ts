@@ -1,0 +1,71 @@
+import type { AppContext } from '../../app/context.js';
+import type { RoleHandle } from '../../app/role.js';
+import { Embedder, ensureModel } from '../../models/index.js';
+import { Subjects, durables } from '../../topology/index.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { reportFailedStage } from '../runtime/failed-status.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
+import { EmbeddingCache } from './cache.js';
+import { embedderHandler } from './embedder-handler.js';
+
+/** The embedder role: one consumer (and one onnxruntime session) per configured model. */
+export async function startEmbedderRole(
+  ctx: AppContext,
+): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[] }> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'embedder' });
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:embedder' });
+  const consumers: DurableConsumer[] = [];
+  const embedders: Embedder[] = [];
+  const handlers: ReturnType<typeof embedderHandler>[] = [];
+  for (const name of config.models) {
+    const spec = await ensureModel(
+      config.modelsDir,
+      name,
+      config.modelDtype,
+      config.allowRemoteModels,
+    );
+    const embedder = await Embedder.load(spec, {
+      provider: config.embedProvider,
+      threads: config.embedThreads,
+      batchSize: config.embedBatchSize,
+      logger,
+    });
+    embedders.push(embedder);
+    const handler = embedderHandler({
+      subjects,
+      publisher,
+      embedder,
+      cache: new EmbeddingCache(ctx.database.sql, spec.id),
+      logger,
+    });
+    handlers.push(handler);
+    const durable = durables.embedder(name);
+    consumers.push(
+      new DurableConsumer(
+        {
+          durable,
+          stream: 'chunks',
+          handler,
+          batchSize: config.embedBatchSize,
+          batchWaitMs: config.embedBatchWait,
+          // Two batches at once: one is computed while the other is cached and published.
+          concurrency: 2,
+          onDeadLetter: reportFailedStage(publisher, subjects, durable),
+        },
+        runtimeDeps(config, nc, logger, publisher),
+      ),
+    );
+  }
+  for (const c of consumers) await c.start();
+  return {
+    name: 'embedder',
+    handlers,
+    stop: async () => {
+      for (const c of consumers) await c.stop();
+      for (const e of embedders) await e.close();
+    },
+  };
+}
