@@ -1,0 +1,30 @@
+import type { AppContext } from '../../app/context.js';
+import type { RoleHandle } from '../../app/role.js';
+import { Subjects, durables } from '../../topology/index.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { reportFailedStage } from '../runtime/failed-status.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
+import { indexerHandler } from './indexer-handler.js';
+import { VectorIndex } from './store.js';
+
+/** The indexer role: vectors into pgvector. */
+export async function startIndexerRole(ctx: AppContext): Promise<RoleHandle> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'indexer' });
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:indexer' });
+  const consumer = new DurableConsumer(
+    {
+      durable: durables.indexer,
+      stream: 'vectors',
+      batchSize: 64,
+      batchWaitMs: 20,
+      handler: indexerHandler({ subjects, publisher, index: new VectorIndex(ctx.database.sql) }),
+      onDeadLetter: reportFailedStage(publisher, subjects, durables.indexer),
+    },
+    runtimeDeps(config, nc, logger, publisher),
+  );
+  await consumer.start();
+  return { name: 'indexer', stop: () => consumer.stop() };
+}
