@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { isSluiceError } from '../errors/index.js';
 import { configCommand } from './commands/config.js';
+import { dlqCommand } from './commands/dlq.js';
 import { migrateCommand } from './commands/migrate.js';
 import { publishCommand } from './commands/publish.js';
 import { startCommand } from './commands/start.js';
@@ -21,6 +22,7 @@ program.addCommand(startCommand(config));
 program.addCommand(migrateCommand(config));
 program.addCommand(publishCommand(config));
 program.addCommand(topologyCommand(config));
+program.addCommand(dlqCommand(config));
 program.addCommand(configCommand(config));
 
 try {

@@ -1,0 +1,8 @@
+export {
+  DeadLetters,
+  type DeadLetter,
+  type DeadLetterSummary,
+  type ListOptions,
+  type RedriveResult,
+  type RedriveSelection,
+} from './dead-letters.js';
