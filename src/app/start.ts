@@ -1,5 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { startApiRole } from '../api/role.js';
+import { startChunkerRole } from '../consumers/chunker/role.js';
+import { startEmbedderRole } from '../consumers/embedder/role.js';
+import { startIndexerRole } from '../consumers/indexer/role.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -17,6 +20,9 @@ export interface RunningApp {
 
 const starters: Partial<Record<Role, RoleStarter>> = {
   api: startApiRole,
+  chunker: startChunkerRole,
+  embedder: startEmbedderRole,
+  indexer: startIndexerRole,
 };
 
 /**

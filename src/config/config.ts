@@ -29,7 +29,7 @@ function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
   return spec;
 }
 
-export const roleNames = ['api', 'chunker', 'embedder', 'indexer', 'projector', 'retrier'] as const;
+export const roleNames = ['api', 'chunker', 'embedder', 'indexer', 'projector'] as const;
 export type Role = (typeof roleNames)[number];
 
 /**
@@ -182,6 +182,30 @@ export const configSpec = {
     default: '50ms',
     parse: duration,
     doc: 'How long the embedder waits to fill a batch across messages before it runs a smaller one.',
+  }),
+  ackWait: opt({
+    env: 'SLUICE_ACK_WAIT',
+    default: '30s',
+    parse: duration,
+    doc: 'How long a delivered message may stay unacknowledged before it is redelivered (long batches send working()).',
+  }),
+  quickRetries: opt({
+    env: 'SLUICE_RETRY_QUICK',
+    default: '3',
+    parse: int(0, 20),
+    doc: 'Quick redeliveries (nak with backoff from 500 ms) before a failing message is parked in the retry stream.',
+  }),
+  retryBackoff: opt({
+    env: 'SLUICE_RETRY_BACKOFF',
+    default: '5s',
+    parse: duration,
+    doc: 'First wait of a parked message, doubled on each attempt up to 10 minutes.',
+  }),
+  maxAttempts: opt({
+    env: 'SLUICE_RETRY_MAX_ATTEMPTS',
+    default: '8',
+    parse: int(1, 100),
+    doc: 'Attempts in all (quick and parked) before a message is dead-lettered.',
   }),
   modelsDir: opt({
     env: 'SLUICE_MODELS_DIR',

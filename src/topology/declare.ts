@@ -94,7 +94,12 @@ export function declareStreams(o: TopologyOptions): DeclaredStream[] {
       ...common,
       retention: RetentionPolicy.Workqueue,
     }),
-    stream('dlq', [s.all('dlq')], 'Sluice dead letters', { ...common, max_age: ns(o.dlqMaxAge) }),
+    // Direct gets let `sluice dlq ls` walk one consumer's letters without a consumer.
+    stream('dlq', [s.all('dlq')], 'Sluice dead letters', {
+      ...common,
+      max_age: ns(o.dlqMaxAge),
+      allow_direct: true,
+    }),
   ];
 }
 

@@ -1,6 +1,8 @@
 import type { Config } from '../config/index.js';
+import { modelKey } from '../models/index.js';
 import type { Declared } from './apply.js';
-import { bodiesBucket, declareStreams, type TopologyOptions } from './declare.js';
+import { bodiesBucket, consumerPair, declareStreams, type TopologyOptions } from './declare.js';
+import { Subjects } from './subjects.js';
 
 export function topologyOptions(config: Config): TopologyOptions {
   return {
@@ -15,12 +17,29 @@ export function topologyOptions(config: Config): TopologyOptions {
   };
 }
 
+/** Durable names of the roles' consumers. */
+export const durables = {
+  chunker: 'chunker',
+  embedder: (model: string) => `embedder-${modelKey(model)}`,
+  indexer: 'indexer',
+} as const;
+
 /** Everything Sluice declares on NATS for this configuration. */
 export function declareTopology(config: Config): Declared {
   const o = topologyOptions(config);
+  const s = new Subjects(config.namespace);
+  const ns = config.namespace;
+  const opts = { ackWaitMs: config.ackWait };
   return {
     streams: declareStreams(o),
-    consumers: [],
+    consumers: [
+      ...consumerPair(ns, 'events', durables.chunker, [s.all('events')], opts),
+      // One embedder per model, each reading every chunk: a new model builds its own index.
+      ...config.models.flatMap((m) =>
+        consumerPair(ns, 'chunks', durables.embedder(m), [s.all('chunks')], opts),
+      ),
+      ...consumerPair(ns, 'vectors', durables.indexer, [s.allVectors()], opts),
+    ],
     buckets: [{ name: bodiesBucket(config.namespace), replicas: config.streamReplicas }],
   };
 }

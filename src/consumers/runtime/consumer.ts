@@ -310,7 +310,10 @@ export class DurableConsumer {
       this.quickHistory.set(key, history);
       d.msg.nak(jitter(this.retry.quickBackoffMs * 2 ** (d.attempt - 1)));
       messagesTotal.inc({ consumer, outcome: 'retried' });
-      this.log.debug({ seq: d.seq, attempt: d.attempt, code: f.code }, 'retrying');
+      this.log.debug(
+        { seq: d.seq, attempt: d.attempt, code: f.code, error: f.message },
+        'retrying',
+      );
       return;
     }
     this.quickHistory.delete(key);

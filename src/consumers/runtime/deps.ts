@@ -1,0 +1,31 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Config } from '../../config/index.js';
+import type { Logger } from '../../logger.js';
+import type { RetryPolicy, RuntimeDeps } from './consumer.js';
+import type { PipelinePublisher } from './publisher.js';
+
+export function retryPolicyOf(config: Config): RetryPolicy {
+  return {
+    quickRetries: config.quickRetries,
+    quickBackoffMs: 500,
+    parkBackoffMs: config.retryBackoff,
+    parkBackoffMaxMs: 600_000,
+    maxAttempts: config.maxAttempts,
+  };
+}
+
+export function runtimeDeps(
+  config: Config,
+  nc: NatsConnection,
+  logger: Logger,
+  publisher: PipelinePublisher,
+): RuntimeDeps {
+  return {
+    nc,
+    namespace: config.namespace,
+    logger,
+    publisher,
+    retry: retryPolicyOf(config),
+    ackWaitMs: config.ackWait,
+  };
+}
