@@ -29,8 +29,8 @@ export function startSluice(args: string[], env: Record<string, string>): Sluice
   const keep = (b: Buffer): void => {
     out = (out + b.toString()).slice(-20_000);
   };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   const exited = new Promise<number | string>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
   );
