@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../test/harness/log-sink.js';
 import { RANDOM_MODEL, STATIC_MODEL, hasModel, testModelsDir } from '../../test/harness/models.js';
 import { isSluiceError } from '../errors/index.js';
-import { Embedder, cudaLibraryMissing, type Provider } from './embedder.js';
+import { Embedder } from './embedder.js';
+import { cudaLibraryMissing, type Provider } from './inference.js';
 import { describeModel } from './model-registry.js';
 import { cosine } from './pooling.js';
 

@@ -1,214 +1,138 @@
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { SluiceError } from '../errors/index.js';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { SluiceError, errorCodes, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../logger.js';
+import type { WorkerReply, WorkerRequest } from './embed-worker.js';
+import type { EmbedOptions, InferenceOptions } from './inference.js';
 import type { ModelSpec } from './model-registry.js';
-import { meanPoolNormalize } from './pooling.js';
 
-export type Provider = 'auto' | 'cpu' | 'cuda';
-
-export interface EmbedderOptions {
-  /** @defaultValue 'auto' */
-  provider?: Provider;
-  /** onnxruntime intra-op threads; 0 or absent: one per core. */
-  threads?: number;
-  /** Texts per onnxruntime run. @defaultValue 32 */
-  batchSize?: number;
+export interface EmbedderOptions extends InferenceOptions {
   logger?: Logger;
 }
 
-export interface EmbedOptions {
-  /** Cut texts longer than the model reads (queries) instead of refusing them (chunks). */
-  truncate?: boolean;
-}
-
-/** Loads a tokenizer from a model folder, never from the network. */
-export async function loadTokenizer(
-  spec: Pick<ModelSpec, 'dir' | 'name'>,
-): Promise<PreTrainedTokenizer> {
-  env.allowRemoteModels = false;
-  env.allowLocalModels = true;
-  env.localModelPath = `${dirname(spec.dir)}/`;
-  return AutoTokenizer.from_pretrained(spec.dir.slice(dirname(spec.dir).length + 1));
+function asError(r: { code?: string; message: string }): Error {
+  return r.code !== undefined && r.code in errorCodes
+    ? new SluiceError(r.code as ErrorCode, r.message)
+    : new Error(r.message);
 }
 
 /**
- * Why the CUDA provider cannot load, when that is plain from the files: onnxruntime-node
- * ships it separately (its install script fetches it; .npmrc skips that offline).
+ * Starts the worker. Built, it is plain JavaScript. From source it is TypeScript, and
+ * Node 20 does not carry loader hooks into workers, so a one-line bootstrap registers
+ * tsx in the worker before importing it.
  */
-export function cudaLibraryMissing(): string | undefined {
-  const pkg = dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
-  const lib = join(
-    pkg,
-    'bin/napi-v6',
-    process.platform,
-    process.arch,
-    'libonnxruntime_providers_cuda.so',
-  );
-  return existsSync(lib)
-    ? undefined
-    : `${lib} is not installed (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js)`;
-}
-
-async function createSession(
-  spec: ModelSpec,
-  o: EmbedderOptions,
-): Promise<{ session: ort.InferenceSession; provider: 'cpu' | 'cuda' }> {
-  const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: o.threads || cpus().length,
-    graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
-  };
-  const provider = o.provider ?? 'auto';
-  const missing = provider === 'cpu' ? undefined : cudaLibraryMissing();
-  if (missing !== undefined) {
-    if (provider === 'cuda')
-      throw new SluiceError(
-        'EMBED_PROVIDER_UNAVAILABLE',
-        `CUDA execution provider unavailable: ${missing}`,
-      );
-    o.logger?.info(
-      { model: spec.id, reason: missing },
-      'CUDA execution provider unavailable; embedding on CPU',
-    );
-  } else if (provider !== 'cpu') {
-    try {
-      // Severity 4 (fatal only): a missing CUDA library is reported once, by us, below.
-      const session = await ort.InferenceSession.create(spec.file, {
-        ...base,
-        logSeverityLevel: 4,
-        executionProviders: ['cuda'],
-      });
-
-      return { session, provider: 'cuda' };
-    } catch (err) {
-      const why = ((err as Error).message.split('\n')[0] ?? '')
-        // onnxruntime colours its messages with ANSI escapes.
-        // eslint-disable-next-line no-control-regex
-        .replace(/\x1b\[[0-9;]*m/g, '')
-
-        .slice(0, 300);
-      if (provider === 'cuda') {
-        throw new SluiceError(
-          'EMBED_PROVIDER_UNAVAILABLE',
-          `CUDA execution provider unavailable: ${why}`,
-          { cause: err },
-        );
-      }
-      o.logger?.info(
-        { model: spec.id, reason: why },
-        'CUDA execution provider unavailable; embedding on CPU',
-      );
-    }
-  }
-  const session = await ort.InferenceSession.create(spec.file, {
-    ...base,
-    executionProviders: ['cpu'],
-  });
-  return { session, provider: 'cpu' };
+function startWorker(workerData: unknown): Worker {
+  const ext = extname(fileURLToPath(import.meta.url));
+  const entry = new URL(`./embed-worker${ext}`, import.meta.url);
+  if (ext !== '.ts') return new Worker(entry, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
 }
 
 /**
- * One embedding model run directly on onnxruntime-node: tokenise with the model's own
- * tokenizer, run in length-sorted batches, mean-pool over the attention mask and
- * L2-normalise (the transformers.js feature-extraction pipeline, without its overhead).
+ * An embedding model served from a worker thread (see embed-worker.ts): the same
+ * vectors as running it in place, without blocking the event loop of the process
+ * that chunks, indexes and answers HTTP meanwhile.
  */
 export class Embedder {
+  private readonly pending = new Map<
+    number,
+    { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }
+  >();
+  private nextId = 0;
+  private closing: Promise<void> | undefined;
+
   private constructor(
     readonly spec: ModelSpec,
     readonly provider: 'cpu' | 'cuda',
-    private readonly session: ort.InferenceSession,
-    readonly tokenizer: PreTrainedTokenizer,
-    private readonly batchSize: number,
-  ) {}
+    private readonly worker: Worker,
+  ) {
+    worker.on('message', (m: WorkerReply) => {
+      if (m.type !== 'vectors' && m.type !== 'failed') return;
+      const p = this.pending.get(m.id);
+      this.pending.delete(m.id);
+      if (m.type === 'failed') return p?.reject(asError(m));
+      const out: Float32Array[] = [];
+      for (let i = 0; i < m.data.length; i += m.dimensions)
+        out.push(m.data.subarray(i, i + m.dimensions));
+      p?.resolve(out);
+    });
+    const failAll = (err: Error): void => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on('error', failAll);
+    worker.on('exit', () => failAll(new Error(`embedding worker for ${spec.id} exited`)));
+  }
 
   static async load(spec: ModelSpec, options: EmbedderOptions = {}): Promise<Embedder> {
-    const tokenizer = await loadTokenizer(spec);
-    const { session, provider } = await createSession(spec, options);
-    const e = new Embedder(spec, provider, session, tokenizer, options.batchSize ?? 32);
-    // One probe run: learns the output width and warms the session up.
-    const [probe] = await e.embed(['probe']);
-    if (spec.dimensions !== probe!.length) {
-      if (spec.dimensions !== 0) {
-        options.logger?.warn(
-          { model: spec.id, config: spec.dimensions, output: probe!.length },
-          'config.json hidden_size differs from the output',
-        );
-      }
-      spec.dimensions = probe!.length;
+    const { logger, ...inference } = options;
+    const worker = startWorker({ spec, options: inference });
+    const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
+      const onMessage = (m: WorkerReply): void => {
+        if (m.type === 'ready') resolve(m);
+        else if (m.type === 'fatal') reject(asError(m));
+        else return;
+        worker.off('message', onMessage);
+      };
+      worker.on('message', onMessage);
+      worker.once('error', reject);
+    }).catch(async (err: unknown) => {
+      await worker.terminate();
+      throw err;
+    });
+    if (ready.fallback !== undefined) {
+      logger?.info(
+        { model: spec.id, reason: ready.fallback },
+        'CUDA execution provider unavailable; embedding on CPU',
+      );
     }
-    options.logger?.info(
-      { model: spec.id, provider, dimensions: spec.dimensions, maxTokens: spec.maxTokens },
+    if (spec.dimensions !== 0 && spec.dimensions !== ready.dimensions) {
+      logger?.warn(
+        { model: spec.id, config: spec.dimensions, output: ready.dimensions },
+        'config.json hidden_size differs from the output',
+      );
+    }
+    const served = { ...spec, dimensions: ready.dimensions };
+    logger?.info(
+      {
+        model: spec.id,
+        provider: ready.provider,
+        dimensions: ready.dimensions,
+        maxTokens: spec.maxTokens,
+      },
       'embedding model loaded',
     );
-    return e;
+    return new Embedder(served, ready.provider, worker);
   }
 
-  /** Token ids with the model's special tokens. */
-  encode(text: string): number[] {
-    return this.tokenizer.encode(text);
-  }
-
-  /** Tokens of a text without special tokens (what the chunker budgets). */
-  countTokens(text: string): number {
-    return this.tokenizer.encode(text, { add_special_tokens: false }).length;
-  }
-
-  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    const max = this.spec.maxTokens;
-    const encoded = texts.map((t, i) => {
-      let ids = this.encode(t);
-      if (ids.length > max) {
-        if (!options.truncate) {
-          throw new SluiceError(
-            'CHUNK_TOO_LONG',
-            `text ${i} has ${ids.length} tokens; ${this.spec.id} reads at most ${max}`,
-          );
-        }
-        ids = [...ids.slice(0, max - 1), ids[ids.length - 1]!];
-      }
-      return { i, ids };
+  /**
+   * Vectors of the texts, L2-normalised, in order. A text longer than the model reads
+   * fails with CHUNK_TOO_LONG unless `truncate` (queries) is set.
+   */
+  embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    if (this.closing) return Promise.reject(new Error(`embedder for ${this.spec.id} is closed`));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      const req: WorkerRequest = { type: 'embed', id, texts, truncate: options.truncate ?? false };
+      this.worker.postMessage(req);
     });
-    // Sorting by length keeps padding, and so wasted compute, small in every batch.
-    encoded.sort((a, b) => a.ids.length - b.ids.length);
-    const out = new Array<Float32Array>(texts.length);
-    for (let s = 0; s < encoded.length; s += this.batchSize) {
-      const batch = encoded.slice(s, s + this.batchSize);
-      const vectors = await this.run(batch.map((b) => b.ids));
-      batch.forEach((b, j) => (out[b.i] = vectors[j]!));
-    }
-    return out;
   }
 
-  private async run(rows: number[][]): Promise<Float32Array[]> {
-    const B = rows.length;
-    const L = Math.max(...rows.map((r) => r.length));
-    const ids = new BigInt64Array(B * L);
-    const mask = new BigInt64Array(B * L);
-    rows.forEach((r, b) => {
-      for (let t = 0; t < r.length; t++) {
-        ids[b * L + t] = BigInt(r[t]!);
-        mask[b * L + t] = 1n;
-      }
-    });
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor('int64', ids, [B, L]),
-      attention_mask: new ort.Tensor('int64', mask, [B, L]),
-    };
-    if (this.session.inputNames.includes('token_type_ids')) {
-      feeds.token_type_ids = new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]);
-    }
-    const result = await this.session.run(feeds);
-    const hidden = result[this.session.outputNames[0]!]!;
-    const [, seq, dim] = hidden.dims as number[];
-    return meanPoolNormalize(hidden.data as Float32Array, mask, B, seq!, dim!);
-  }
-
-  async close(): Promise<void> {
-    await this.session.release();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const closed = new Promise<void>((resolve) => {
+        this.worker.on('message', (m: WorkerReply) => m.type === 'closed' && resolve());
+        this.worker.once('exit', () => resolve());
+      });
+      this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+      await closed;
+      await this.worker.terminate();
+    })();
+    return this.closing;
   }
 }

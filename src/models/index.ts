@@ -1,11 +1,12 @@
+export { Embedder, type EmbedderOptions } from './embedder.js';
 export {
-  Embedder,
+  Inference,
   cudaLibraryMissing,
   loadTokenizer,
   type EmbedOptions,
-  type EmbedderOptions,
+  type InferenceOptions,
   type Provider,
-} from './embedder.js';
+} from './inference.js';
 export {
   describeModel,
   ensureModel,
