@@ -157,16 +157,49 @@ export class DurableConsumer {
     this.log.info('consumer stopped');
   }
 
+  /**
+   * Reads messages into a buffer and forms batches only when a slot is free, so that a
+   * batch grows while the previous ones run (up to batchSize, or what arrived within
+   * batchWaitMs once a slot was free). The buffer is bounded: reading stops when it
+   * holds two batches.
+   */
   private async pump(messages: ConsumerMessages, source: 'stream' | 'retry'): Promise<void> {
-    let pending: JsMsg[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const flush = async (): Promise<void> => {
-      clearTimeout(timer);
-      timer = undefined;
-      const batch = pending;
-      pending = [];
-      if (batch.length > 0) await this.dispatch(batch, source);
+    const pending: JsMsg[] = [];
+    let ended = false;
+    let arrived: (() => void) | undefined;
+    let room: (() => void) | undefined;
+    const notify = (): void => {
+      const f = arrived;
+      arrived = undefined;
+      f?.();
     };
+    const nextArrival = (ms: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, ms);
+        arrived = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    const scheduler = (async () => {
+      for (;;) {
+        if (pending.length === 0) {
+          if (ended) return;
+          await nextArrival(60_000);
+          continue;
+        }
+        await this.slots.acquire();
+        const deadline = Date.now() + (this.spec.batchWaitMs ?? 10);
+        while (pending.length < this.batchSize && !ended && Date.now() < deadline)
+          await nextArrival(deadline - Date.now());
+        const batch = pending.splice(0, this.batchSize);
+        const r = room;
+        room = undefined;
+        r?.();
+        if (batch.length === 0) this.slots.release();
+        else this.launch(batch, source);
+      }
+    })();
     try {
       for await (const m of messages) {
         if (this.stopping) {
@@ -174,18 +207,19 @@ export class DurableConsumer {
           continue;
         }
         pending.push(m);
-        if (pending.length >= this.batchSize) await flush();
-        else timer ??= setTimeout(() => void flush(), this.spec.batchWaitMs ?? 10);
+        notify();
+        if (pending.length >= this.batchSize * 2) await new Promise<void>((r) => (room = r));
       }
     } catch (err) {
       if (!this.stopping) this.log.error({ err }, 'consumer stopped pulling');
     }
-    await flush();
+    ended = true;
+    notify();
+    await scheduler;
   }
 
-  /** Waits for a free slot (backpressure on the pump), then runs the batch without waiting for it. */
-  private async dispatch(batch: JsMsg[], source: 'stream' | 'retry'): Promise<void> {
-    await this.slots.acquire();
+  /** Runs a batch in the slot already acquired, without waiting for it. */
+  private launch(batch: JsMsg[], source: 'stream' | 'retry'): void {
     const run = this.runBatch(batch, source)
       .catch((err: unknown) =>
         this.log.error(
