@@ -4,9 +4,12 @@
  * they never pass or fail on a timing.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { createDatabase, runMigrations } from '../src/db/index.js';
 import { packageRoot } from '../src/paths.js';
 
 export function servers(): { natsUrl: string; databaseUrl: string } {
@@ -63,3 +66,38 @@ export function table(headers: string[], rows: (string | number)[][]): string {
 export function machine(): string {
   return `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), Node ${process.version}`;
 }
+
+/** A migrated database of its own for one benchmark run; drop() removes it. */
+export async function benchDatabase(
+  databaseUrl: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `sluice_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const a = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+  await a.unsafe(`CREATE DATABASE "${name}"`);
+  await a.end();
+  const u = new URL(databaseUrl);
+  u.pathname = `/${name}`;
+  const db = createDatabase({ url: u.toString(), max: 2 });
+  await runMigrations(db);
+  await db.close();
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const b = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+      await b.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await b.end();
+    },
+  };
+}
+
+/** Resident set size of a process in MB, from /proc (current and peak). */
+export function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number =>
+    Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+export const sharedDir = join(packageRoot, '..', 'shared');

@@ -173,9 +173,9 @@ export const configSpec = {
   }),
   embedBatchSize: opt({
     env: 'SLUICE_EMBED_BATCH',
-    default: '32',
+    default: '8',
     parse: int(1, 1024),
-    doc: 'Chunks per onnxruntime run; chunks are sorted by length first so padding stays small.',
+    doc: 'Chunks per onnxruntime run, sorted by length first. Small runs waste less on padding: 8 beat 32 by ~30% on 2 cores (bench/README.md).',
   }),
   embedBatchWait: opt({
     env: 'SLUICE_EMBED_BATCH_WAIT',

@@ -49,7 +49,9 @@ export function embedderHandler(
     if (missing.length > 0) {
       const end = embeddingSeconds.startTimer({ model: spec.id });
       const vectors = await o.embedder.embed(missing.map((h) => texts.get(h)!));
-      end();
+      const seconds = end();
+      o.logger.debug({ chunks: missing.length, ms: Math.round(seconds * 1000) }, 'embedded');
+
       missing.forEach((h, i) => computed.set(h, vectors[i]!));
       await o.cache.put(computed);
       embeddingsTotal.inc({ model: spec.id }, missing.length);

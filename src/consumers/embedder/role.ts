@@ -49,7 +49,10 @@ export async function startEmbedderRole(
           durable,
           stream: 'chunks',
           handler,
-          batchSize: config.embedBatchSize,
+          // Chunk events taken together; their chunks are deduplicated, looked up in the
+          // cache, sorted by length and embedded SLUICE_EMBED_BATCH at a time.
+          batchSize: 32,
+
           batchWaitMs: config.embedBatchWait,
           // Two batches at once: one is computed while the other is cached and published.
           concurrency: 2,

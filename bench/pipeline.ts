@@ -1,0 +1,375 @@
+/**
+ * The whole pipeline (chunker → embedder → indexer, one Sluice process) against bare
+ * onnxruntime-node on the same chunks, in one run; peak RSS; and the embedder's RSS with
+ * a 1k and a 20k backlog.
+ *
+ *   npm run bench:pipeline -- [--passages 2000] [--rounds 2] [--backlog-seconds 20] [--small-backlog 1000] [--large-backlog 20000]
+ *
+ * This machine's speed drifts by ±20% between minutes, so pipeline and bare runs
+ * alternate and the table reports medians.
+ *
+ * Passages: the first N SciFact documents (title + text, about 200 words each) from
+ * ../shared/datasets (CC BY-NC: read at run time, never copied into the repository).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AutoTokenizer, env as hf } from '@huggingface/transformers';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import * as ort from 'onnxruntime-node';
+import postgres from 'postgres';
+import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
+import { loadConfig, type Config } from '../src/config/index.js';
+import { embedTextOf } from '../src/contracts/index.js';
+import { meanPoolNormalize } from '../src/models/index.js';
+import { packageRoot } from '../src/paths.js';
+import { Producer } from '../src/producers/index.js';
+import { Subjects, applyTopology, declareTopology } from '../src/topology/index.js';
+import {
+  benchDatabase,
+  benchNamespace,
+  flag,
+  machine,
+  median,
+  rssOf,
+  servers,
+  sharedDir,
+  table,
+} from './lib.js';
+
+const PASSAGES = flag('passages', 2000);
+const ROUNDS = flag('rounds', 2);
+const BACKLOG_SECONDS = flag('backlog-seconds', 20);
+const SMALL = flag('small-backlog', 1000);
+const LARGE = flag('large-backlog', 20000);
+const MODEL = 'minilm-l6-random';
+const MODELS_DIR = join(sharedDir, 'models');
+const THREADS = 2;
+
+interface Passage {
+  id: string;
+  title: string;
+  text: string;
+}
+
+function passages(n: number): Passage[] {
+  const lines = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return lines.slice(0, n).map((l) => {
+    const d = JSON.parse(l) as { _id: string; title: string; text: string };
+    return { id: d._id, title: d.title, text: `${d.title}\n\n${d.text}` };
+  });
+}
+
+function sluice(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; log: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
+    {
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
+  child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
+  return { child, log: () => out };
+}
+
+async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function drop(nc: NatsConnection, namespace: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for await (const name of jsm.streams.names()) {
+    if (name.startsWith(`${namespace.toUpperCase()}_`) || name === `OBJ_${namespace}_bodies`)
+      await jsm.streams.delete(name);
+  }
+}
+
+function envOf(config: Config, databaseUrl: string, roles: string): Record<string, string> {
+  return {
+    NATS_URL: config.natsUrl.join(','),
+    DATABASE_URL: databaseUrl,
+    SLUICE_NAMESPACE: config.namespace,
+    SLUICE_MODELS_DIR: MODELS_DIR,
+    SLUICE_MODELS: MODEL,
+    SLUICE_ROLES: roles,
+    SLUICE_EMBED_THREADS: String(THREADS),
+  };
+}
+
+/** The pipeline: publish the passages, time until every chunk is in pgvector. */
+async function pipeline(nc: NatsConnection, base: Config, databaseUrl: string, docs: Passage[]) {
+  const config = { ...base, namespace: benchNamespace('bpl') };
+  await applyTopology(
+    await jetstreamManager(nc),
+    nc,
+    declareTopology({ ...config, models: [MODEL] }),
+  );
+  const p = sluice(['start'], envOf(config, databaseUrl, 'chunker,embedder,indexer'));
+  await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'sluice started');
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(p.child.pid!).rss)), 200);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  const producer = new Producer({ nc, namespace: config.namespace });
+  const t0 = performance.now();
+  await producer.publishBatch(
+    docs.map((d) =>
+      producer.event('sluice.document.upserted.v1', {
+        tenant: 'bench',
+        collection: 'scifact',
+        documentId: d.id,
+        title: d.title,
+        text: d.text,
+      }),
+    ),
+  );
+  await waitFor(
+    async () => {
+      const [r] = await sql<{ docs: number; pending: number }[]>`
+        SELECT count(*)::int AS docs,
+               count(*) FILTER (WHERE d.chunk_count <> (SELECT count(*) FROM index_chunks c
+                 WHERE c.model_id = d.model_id AND c.tenant = d.tenant AND c.collection = d.collection AND c.document_id = d.document_id))::int AS pending
+        FROM index_documents d WHERE d.version > 0`;
+      return r!.docs === docs.length && r!.pending === 0;
+    },
+    1_800_000,
+    'every passage indexed',
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const hwm = rssOf(p.child.pid!).peak;
+  const chunks = await sql<
+    { headings: string[]; text: string }[]
+  >`SELECT headings, text FROM index_chunks ORDER BY document_id, chunk_index`;
+
+  await sql.end();
+  p.child.kill('SIGTERM');
+  await new Promise((r) => p.child.once('exit', r));
+  await drop(nc, config.namespace);
+  return { seconds, chunks: chunks.map(embedTextOf), peakRss: Math.max(peak, hwm) };
+}
+
+/** Bare onnxruntime-node on the same texts: tokenise, run batches of 32 sorted by length, mean-pool. */
+async function bare(texts: string[]): Promise<{ seconds: number; meanTokens: number }> {
+  hf.allowRemoteModels = false;
+  hf.localModelPath = `${MODELS_DIR}/`;
+  const tokenizer = await AutoTokenizer.from_pretrained(MODEL);
+  const session = await ort.InferenceSession.create(
+    join(MODELS_DIR, MODEL, 'onnx/model_quantized.onnx'),
+    {
+      intraOpNumThreads: THREADS,
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+    },
+  );
+  const t0 = performance.now();
+  const encoded = texts.map((t) => tokenizer.encode(t)).sort((a, b) => a.length - b.length);
+  for (let s = 0; s < encoded.length; s += 32) {
+    const rows = encoded.slice(s, s + 32);
+    const L = Math.max(...rows.map((r) => r.length));
+    const ids = new BigInt64Array(rows.length * L);
+    const mask = new BigInt64Array(rows.length * L);
+    rows.forEach((r, b) =>
+      r.forEach((id, t) => ((ids[b * L + t] = BigInt(id)), (mask[b * L + t] = 1n))),
+    );
+    const out = await session.run({
+      input_ids: new ort.Tensor('int64', ids, [rows.length, L]),
+      attention_mask: new ort.Tensor('int64', mask, [rows.length, L]),
+      token_type_ids: new ort.Tensor('int64', new BigInt64Array(rows.length * L), [rows.length, L]),
+    });
+    const h = out.last_hidden_state!;
+    meanPoolNormalize(h.data as Float32Array, mask, rows.length, L, 384);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await session.release();
+  return { seconds, meanTokens: encoded.reduce((n, e) => n + e.length, 0) / encoded.length };
+}
+
+/** The embedder alone with `backlog` chunk events waiting: RSS over a fixed window. */
+async function backlogRss(
+  nc: NatsConnection,
+  base: Config,
+  databaseUrl: string,
+  backlog: number,
+  texts: string[],
+) {
+  const config = { ...base, namespace: benchNamespace('bbl') };
+  await applyTopology(
+    await jetstreamManager(nc),
+    nc,
+    declareTopology({ ...config, models: [MODEL] }),
+  );
+  const publisher = new PipelinePublisher({ nc, source: 'urn:bench' });
+  const subjects = new Subjects(config.namespace);
+  const inFlight: Promise<number>[] = [];
+  for (let i = 0; i < backlog; i++) {
+    const text = texts[i % texts.length]!;
+    const ref = { tenant: 'bench', collection: 'backlog', documentId: `d${i}` };
+    const chunk = {
+      index: 0,
+      id: i.toString(16).padStart(32, '0'),
+      text,
+      headings: [],
+      hash: (i + 1).toString(16).padStart(64, '0'),
+      tokens: 0,
+      start: 0,
+      end: text.length,
+    };
+    inFlight.push(
+      publisher.event(
+        subjects.chunks(ref),
+        'sluice.chunks.v1',
+        {
+          ...ref,
+          version: i + 1,
+          deleted: false,
+          part: 0,
+          parts: 1,
+          chunkCount: 1,
+          document: {},
+          chunks: [chunk],
+        },
+        `b${i}`,
+      ),
+    );
+    if (inFlight.length >= 256) await Promise.all(inFlight.splice(0));
+  }
+  await Promise.all(inFlight);
+  const p = sluice(['start'], envOf(config, databaseUrl, 'embedder'));
+  await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'embedder started');
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(rssOf(p.child.pid!).rss), 250);
+  await new Promise((r) => setTimeout(r, BACKLOG_SECONDS * 1000));
+  clearInterval(sampler);
+  const info = await (
+    await jetstreamManager(nc)
+  ).consumers.info(`${config.namespace.toUpperCase()}_CHUNKS`, `embedder-${MODEL}`);
+  p.child.kill('SIGTERM');
+  await new Promise((r) => p.child.once('exit', r));
+  await drop(nc, config.namespace);
+  return {
+    peak: Math.max(...samples),
+    end: samples[samples.length - 1]!,
+    done: info.ack_floor.stream_seq,
+  };
+}
+
+async function main(): Promise<void> {
+  const { natsUrl, databaseUrl } = servers();
+  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  const docs = passages(PASSAGES);
+  const pipeRates: number[] = [];
+  const bareRates: number[] = [];
+  let peakRss = 0;
+  let chunks: string[] = [];
+  let meanTokens = 0;
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const db = await benchDatabase(databaseUrl);
+      try {
+        const base = loadConfig(
+          {},
+          { natsUrl: [natsUrl], databaseUrl: db.url, modelsDir: MODELS_DIR, models: [MODEL] },
+        );
+        process.stderr.write(`round ${r + 1}: pipeline, ${docs.length} passages… `);
+        const pipe = await pipeline(nc, base, db.url, docs);
+        chunks = pipe.chunks;
+        pipeRates.push(chunks.length / pipe.seconds);
+        peakRss = Math.max(peakRss, pipe.peakRss);
+        process.stderr.write(`${(chunks.length / pipe.seconds).toFixed(1)} chunks/s; bare… `);
+        const b = await bare(chunks);
+        meanTokens = b.meanTokens;
+        bareRates.push(chunks.length / b.seconds);
+        process.stderr.write(`${(chunks.length / b.seconds).toFixed(1)} chunks/s\n`);
+      } finally {
+        await db.drop();
+      }
+    }
+    process.stderr.write(`backlogs ${SMALL} and ${LARGE}…\n`);
+    const db = await benchDatabase(databaseUrl);
+    let small: Awaited<ReturnType<typeof backlogRss>>;
+    let large: Awaited<ReturnType<typeof backlogRss>>;
+    try {
+      const base = loadConfig(
+        {},
+        { natsUrl: [natsUrl], databaseUrl: db.url, modelsDir: MODELS_DIR, models: [MODEL] },
+      );
+      small = await backlogRss(nc, base, db.url, SMALL, chunks);
+      large = await backlogRss(nc, base, db.url, LARGE, chunks);
+    } finally {
+      await db.drop();
+    }
+    const pipeRate = median(pipeRates);
+    const bareRate = median(bareRates);
+    const round = (x: number): number => Math.round(x * 10) / 10;
+    process.stdout.write(
+      `\nPipeline benchmark — ${docs.length} SciFact passages → ${chunks.length} chunks (${meanTokens.toFixed(0)} tokens each on average), ` +
+        `${MODEL} int8, ${THREADS} intra-op threads, ${ROUNDS} alternating rounds (median), ${machine()}\n\n`,
+    );
+    process.stdout.write(
+      `${table(
+        ['path', 'chunks/s (median)', 'rounds', 'ratio', 'peak RSS MB'],
+        [
+          [
+            'bare onnxruntime-node (tokenise + run + pool, same chunks)',
+            round(bareRate),
+            bareRates.map(round).join(', '),
+            1,
+            '—',
+          ],
+          [
+            'Sluice pipeline: publish → chunk → embed → pgvector',
+            round(pipeRate),
+            pipeRates.map(round).join(', '),
+            Math.round((pipeRate / bareRate) * 1000) / 1000,
+            Math.round(peakRss),
+          ],
+        ],
+      )}\n\n`,
+    );
+    process.stdout.write(
+      `${table(
+        [
+          `embedder alone, ${BACKLOG_SECONDS} s window`,
+          'peak RSS MB',
+          'RSS at end MB',
+          'chunks embedded',
+        ],
+        [
+          [
+            `${SMALL.toLocaleString()} chunk events waiting`,
+            Math.round(small.peak),
+            Math.round(small.end),
+            small.done,
+          ],
+          [
+            `${LARGE.toLocaleString()} chunk events waiting`,
+            Math.round(large.peak),
+            Math.round(large.end),
+            large.done,
+          ],
+        ],
+      )}\n`,
+    );
+  } finally {
+    await nc.close();
+  }
+}
+
+await main();
