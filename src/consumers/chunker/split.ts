@@ -116,13 +116,22 @@ function fit(
   count: (t: string) => number,
   level: 'paragraph' | 'sentence' | 'word',
 ): Piece[] {
-  const tokens = count(text.slice(start, end));
-  if (tokens <= budget) return [{ start, end, tokens }];
   if (level === 'paragraph') {
-    return [...sentenceSpans(text, start, end)].flatMap(([s, e]) =>
-      fit(text, s, e, budget, count, 'sentence'),
+    // Count each sentence once; a paragraph that fits is their sum (the chunk is counted
+    // exactly again when it is cut), one that does not is split at them.
+    const sentences = [...sentenceSpans(text, start, end)].map(([s, e]) => ({
+      start: s,
+      end: e,
+      tokens: count(text.slice(s, e)),
+    }));
+    const tokens = sentences.reduce((n, p) => n + p.tokens, 0);
+    if (tokens <= budget) return sentences.length > 0 ? [{ start, end, tokens }] : [];
+    return sentences.flatMap((p) =>
+      p.tokens <= budget ? [p] : fit(text, p.start, p.end, budget, count, 'sentence'),
     );
   }
+  const tokens = count(text.slice(start, end));
+  if (tokens <= budget) return [{ start, end, tokens }];
   if (level === 'sentence') return words(text, start, end, budget, count);
   return characters(text, start, end, budget, count);
 }
