@@ -51,7 +51,7 @@ export async function startEmbedderRole(
           handler,
           // Chunk events taken together; their chunks are deduplicated, looked up in the
           // cache, sorted by length and embedded SLUICE_EMBED_BATCH at a time.
-          batchSize: 32,
+          batchSize: 128,
 
           batchWaitMs: config.embedBatchWait,
           // Two batches at once: one is computed while the other is cached and published.
