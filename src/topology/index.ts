@@ -20,4 +20,4 @@ export {
 } from './declare.js';
 export { docKey, documentIdOf } from './doc-key.js';
 export { Subjects, type DocRef } from './subjects.js';
-export { declareTopology, durables, topologyOptions } from './topology.js';
+export { declareTopology, durables, projections, topologyOptions } from './topology.js';

@@ -22,7 +22,10 @@ export const durables = {
   chunker: 'chunker',
   embedder: (model: string) => `embedder-${modelKey(model)}`,
   indexer: 'indexer',
+  projection: (projection: string, stream: 'events' | 'status') => `proj-${projection}-${stream}`,
 } as const;
+
+export const projections = ['documents', 'collections'] as const;
 
 /** Everything Sluice declares on NATS for this configuration. */
 export function declareTopology(config: Config): Declared {
@@ -39,6 +42,10 @@ export function declareTopology(config: Config): Declared {
         consumerPair(ns, 'chunks', durables.embedder(m), [s.all('chunks')], opts),
       ),
       ...consumerPair(ns, 'vectors', durables.indexer, [s.allVectors()], opts),
+      ...projections.flatMap((p) => [
+        ...consumerPair(ns, 'events', durables.projection(p, 'events'), [s.all('events')], opts),
+        ...consumerPair(ns, 'status', durables.projection(p, 'status'), [s.all('status')], opts),
+      ]),
     ],
     buckets: [{ name: bodiesBucket(config.namespace), replicas: config.streamReplicas }],
   };

@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import type { DocumentStatusV1 } from '../../contracts/index.js';
+import { applyDoc, emptyDoc, type DocInput, type DocState } from './fold.js';
+
+const at = (s: number): string => new Date(Date.UTC(2026, 10, 22, 9, 0, s)).toISOString();
+const up = (
+  version: number,
+  extra: Partial<Extract<DocInput, { kind: 'upserted' }>> = {},
+): DocInput => ({
+  kind: 'upserted',
+  version,
+  at: at(version),
+  title: `v${version}`,
+  uri: null,
+  mimeType: 'text/plain',
+  metadata: {},
+  contentHash: `h${version}`,
+  bytes: 100 * version,
+  ...extra,
+});
+const st = (
+  version: number,
+  stage: DocumentStatusV1['stage'],
+  extra: Partial<DocumentStatusV1> = {},
+): DocInput => ({
+  kind: 'status',
+  status: {
+    tenant: 't',
+    collection: 'c',
+    documentId: 'd',
+    version,
+    stage,
+    at: at(version + 1),
+    ...extra,
+  },
+});
+const fold = (inputs: DocInput[], start: DocState = emptyDoc('t', 'c', 'd')): DocState =>
+  inputs.reduce(applyDoc, start);
+
+const lifecycle: DocInput[] = [
+  up(5),
+  st(5, 'chunked', { parts: 2, chunkCount: 7 }),
+  st(5, 'embedded', { part: 0, parts: 2, model: 'm@1' }),
+  st(5, 'embedded', { part: 1, parts: 2, model: 'm@1' }),
+  st(5, 'indexed', { part: 1, parts: 2, model: 'm@1' }),
+  st(5, 'indexed', { part: 0, parts: 2, model: 'm@1' }),
+];
+
+describe('documents projection fold', () => {
+  it('walks a version through its stages', () => {
+    const s = fold(lifecycle);
+    expect(s).toMatchObject({
+      version: 5,
+      status: 'indexed',
+      title: 'v5',
+      chunkCount: 7,
+      parts: 2,
+      modelId: 'm@1',
+      bytes: 500,
+    });
+    expect(s.embeddedParts).toEqual([0, 1]);
+    expect(fold(lifecycle.slice(0, 4)).status).toBe('embedded');
+    expect(fold(lifecycle.slice(0, 5)).status).toBe('embedded'); // one of two parts indexed
+  });
+
+  it('gives the same row whatever the order of the inputs', () => {
+    const expected = fold(lifecycle);
+    const orders = [
+      [...lifecycle].reverse(),
+      [lifecycle[3]!, lifecycle[0]!, lifecycle[5]!, lifecycle[1]!, lifecycle[4]!, lifecycle[2]!],
+    ];
+    for (const o of orders) {
+      const s = fold(o);
+      expect({ ...s, embeddedAt: null, indexedAt: null, chunkedAt: null }).toEqual({
+        ...expected,
+        embeddedAt: null,
+        indexedAt: null,
+        chunkedAt: null,
+      });
+      expect(s.status).toBe('indexed');
+    }
+  });
+
+  it('changes nothing when every input is applied twice', () => {
+    const twice = lifecycle.flatMap((i) => [i, i]);
+    expect(fold(twice)).toEqual(fold(lifecycle));
+  });
+
+  it('keeps earlier stages and the error when a later stage fails', () => {
+    const s = fold([
+      up(5),
+      st(5, 'chunked', { parts: 1, chunkCount: 2 }),
+      st(5, 'failed', {
+        error: { code: 'CHUNK_TOO_LONG', message: 'too long', consumer: 'embedder-m' },
+      }),
+    ]);
+    expect(s.status).toBe('failed');
+    expect(s.chunkedAt).not.toBeNull();
+    expect(s.lastError).toMatchObject({ code: 'CHUNK_TOO_LONG', consumer: 'embedder-m' });
+  });
+
+  it('starts a newer version afresh and ignores anything older', () => {
+    const s = fold([...lifecycle, up(9), st(5, 'indexed', { part: 0, parts: 2 }), up(3)]);
+    expect(s).toMatchObject({
+      version: 9,
+      status: 'received',
+      title: 'v9',
+      chunkCount: null,
+      indexedParts: [],
+    });
+  });
+
+  it('deletes, and a late older update cannot bring the document back', () => {
+    const s = fold([
+      ...lifecycle,
+      { kind: 'deleted', version: 8, at: at(8) },
+      up(6),
+      st(6, 'indexed', { part: 0, parts: 1 }),
+    ]);
+    expect(s).toMatchObject({ version: 8, status: 'deleted', bytes: 0 });
+    expect(fold([...lifecycle, { kind: 'deleted', version: 8, at: at(8) }, up(10)]).status).toBe(
+      'received',
+    );
+  });
+
+  it('takes attributes from the upsert even when its status arrived first', () => {
+    const s = fold([st(7, 'chunked', { parts: 1, chunkCount: 1 }), up(7)]);
+    expect(s).toMatchObject({ version: 7, status: 'chunked', title: 'v7', receivedVersion: 7 });
+  });
+});

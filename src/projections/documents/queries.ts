@@ -1,0 +1,140 @@
+import type { Sql } from '../../db/index.js';
+import { SluiceError } from '../../errors/index.js';
+import { documentsTables } from '../tables.js';
+import type { DocumentStatus } from './fold.js';
+
+export interface DocumentView {
+  collection: string;
+  id: string;
+  version: number;
+  status: DocumentStatus;
+  title: string | null;
+  uri: string | null;
+  mimeType: string | null;
+  metadata: Record<string, unknown>;
+  contentHash: string | null;
+  bytes: number;
+  chunkCount: number | null;
+  modelId: string | null;
+  stages: {
+    received: string | null;
+    chunked: string | null;
+    embedded: string | null;
+    indexed: string | null;
+    failed: string | null;
+    deleted: string | null;
+  };
+  lastError: { code: string; message: string; consumer: string; at: string } | null;
+  updatedAt: string;
+}
+
+interface Row {
+  collection: string;
+  document_id: string;
+  version: string;
+  status: DocumentStatus;
+  title: string | null;
+  uri: string | null;
+  mime_type: string | null;
+  metadata: Record<string, unknown>;
+  content_hash: string | null;
+  bytes: string;
+  chunk_count: number | null;
+  model_id: string | null;
+  received_at: Date | string | null;
+  chunked_at: Date | string | null;
+  embedded_at: Date | string | null;
+  indexed_at: Date | string | null;
+  failed_at: Date | string | null;
+  deleted_at: Date | string | null;
+  last_error: DocumentView['lastError'];
+  updated_at: Date | string;
+}
+
+// postgres.js gives Dates for timestamptz, except where a row came back from a locking join as text.
+const iso = (d: Date | string | null): string | null =>
+  d === null ? null : new Date(d).toISOString();
+
+function view(r: Row): DocumentView {
+  return {
+    collection: r.collection,
+    id: r.document_id,
+    version: Number(r.version),
+    status: r.status,
+    title: r.title,
+    uri: r.uri,
+    mimeType: r.mime_type,
+    metadata: r.metadata,
+    contentHash: r.content_hash,
+    bytes: Number(r.bytes),
+    chunkCount: r.chunk_count,
+    modelId: r.model_id,
+    stages: {
+      received: iso(r.received_at),
+      chunked: iso(r.chunked_at),
+      embedded: iso(r.embedded_at),
+      indexed: iso(r.indexed_at),
+      failed: iso(r.failed_at),
+      deleted: iso(r.deleted_at),
+    },
+    lastError: r.last_error,
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+export async function getDocument(
+  sql: Sql,
+  tenant: string,
+  collection: string,
+  id: string,
+): Promise<DocumentView | undefined> {
+  const [row] = await sql<Row[]>`
+    SELECT * FROM ${sql(documentsTables.docs)}
+    WHERE tenant = ${tenant} AND collection = ${collection} AND document_id = ${id} AND version > 0`;
+  return row === undefined ? undefined : view(row);
+}
+
+export interface ListOptions {
+  collection?: string;
+  status?: DocumentStatus;
+  /** Opaque: from the previous page's `next`. */
+  cursor?: string;
+  limit: number;
+}
+
+/** Keyset cursor (collection, id): pages never shift when documents are added meanwhile. */
+function decodeCursor(cursor: string): [string, string] {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && typeof v[1] === 'string')
+      return [v[0], v[1]];
+  } catch {
+    // fall through
+  }
+  throw new SluiceError('REQUEST_INVALID', 'cursor is not one this API gave out', {
+    details: { pointer: '/query/cursor' },
+  });
+}
+
+export async function listDocuments(
+  sql: Sql,
+  tenant: string,
+  o: ListOptions,
+): Promise<{ items: DocumentView[]; next: string | null }> {
+  const after = o.cursor === undefined ? undefined : decodeCursor(o.cursor);
+  const rows = await sql<Row[]>`
+    SELECT * FROM ${sql(documentsTables.docs)}
+    WHERE tenant = ${tenant} AND version > 0
+      ${o.collection === undefined ? sql`` : sql`AND collection = ${o.collection}`}
+      ${o.status === undefined ? sql`` : sql`AND status = ${o.status}`}
+      ${after === undefined ? sql`` : sql`AND (collection, document_id) > (${after[0]}, ${after[1]})`}
+    ORDER BY collection, document_id
+    LIMIT ${o.limit + 1}`;
+  const items = rows.slice(0, o.limit).map(view);
+  const last = items[items.length - 1];
+  const next =
+    rows.length > o.limit && last
+      ? Buffer.from(JSON.stringify([last.collection, last.id])).toString('base64url')
+      : null;
+  return { items, next };
+}

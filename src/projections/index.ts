@@ -1,0 +1,9 @@
+export { listCollections, collectionExists, type CollectionView } from './collections/queries.js';
+export {
+  getDocument,
+  listDocuments,
+  type DocumentView,
+  type ListOptions,
+} from './documents/queries.js';
+export type { DocumentStatus } from './documents/fold.js';
+export { startProjectorRole } from './role.js';

@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { BatchHandler, Delivery } from '../consumers/runtime/consumer.js';
+import { decodeDocumentEvent, decodePipelineEvent } from '../consumers/runtime/decode.js';
+import type { Subjects } from '../topology/index.js';
+
+import type { CollectionsStore } from './collections/store.js';
+import type { CollectionInput } from './collections/fold.js';
+import type { DocInput } from './documents/fold.js';
+import type { DocKey, DocumentsStore } from './documents/store.js';
+
+/**
+ * A projection's view of one stream: how a message becomes an input (undefined: not
+ * for this projection; a throw: a bad message, dead-lettered) and how a batch of
+ * inputs is applied with the checkpoint.
+ */
+export interface ProjectionSource<I> {
+  stream: 'events' | 'status';
+  decode(d: Delivery): I | undefined;
+  apply(items: I[], checkpoint: { stream: string; seq: number }): Promise<void>;
+}
+
+/** One transaction per batch; a bad message fails alone, a failing write fails the batch. */
+export function projectionHandler<I>(
+  source: ProjectionSource<I>,
+  streamName: string,
+): BatchHandler {
+  return async (batch) => {
+    const results: unknown[] = new Array<unknown>(batch.length).fill(undefined);
+    const items: I[] = [];
+    let seq = 0;
+    batch.forEach((d, i) => {
+      try {
+        const item = source.decode(d);
+        if (item !== undefined) items.push(item);
+        seq = Math.max(seq, d.seq);
+      } catch (err) {
+        results[i] = err;
+      }
+    });
+    if (seq > 0) await source.apply(items, { stream: streamName, seq });
+    return results;
+  };
+}
+
+/** When an event happened: its `time`, else when the stream stored it. */
+function timeOf(time: string | undefined, d: Delivery): string {
+  if (time !== undefined) return new Date(time).toISOString();
+  if (d.source === 'stream')
+    return new Date(Number(d.msg.info.timestampNanos / 1_000_000)).toISOString();
+  return new Date().toISOString();
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
+
+export type DocumentsItem = { key: DocKey; input: DocInput };
+export type CollectionsItem = { key: DocKey; input: CollectionInput; at: string };
+
+export function documentsSources(
+  subjects: Subjects,
+  store: DocumentsStore,
+): ProjectionSource<DocumentsItem>[] {
+  return [
+    {
+      stream: 'events',
+      decode: (d) => {
+        const e = decodeDocumentEvent(d, subjects);
+        const key = {
+          tenant: e.data.tenant,
+          collection: e.data.collection,
+          documentId: e.data.documentId,
+        };
+        const at = timeOf(e.time, d);
+        if (e.type === 'sluice.document.deleted.v1')
+          return { key, input: { kind: 'deleted', version: d.seq, at } };
+        const data = e.data;
+        return {
+          key,
+          input: {
+            kind: 'upserted',
+            version: d.seq,
+            at,
+            title: data.title ?? null,
+            uri: data.uri ?? null,
+            mimeType: data.mimeType ?? 'text/plain',
+            metadata: data.metadata ?? {},
+            contentHash: data.textRef?.sha256 ?? sha256(data.text ?? ''),
+            bytes: data.textRef?.size ?? Buffer.byteLength(data.text ?? '', 'utf8'),
+          },
+        };
+      },
+      apply: (items, cp) => store.apply(items, cp),
+    },
+    {
+      stream: 'status',
+      decode: (d) => {
+        const s = decodePipelineEvent(d, subjects, 'sluice.document.status.v1').data;
+        return {
+          key: { tenant: s.tenant, collection: s.collection, documentId: s.documentId },
+          input: { kind: 'status', status: s },
+        };
+      },
+      apply: (items, cp) => store.apply(items, cp),
+    },
+  ];
+}
+
+export function collectionsSources(
+  subjects: Subjects,
+  store: CollectionsStore,
+): ProjectionSource<CollectionsItem>[] {
+  return [
+    {
+      stream: 'events',
+      decode: (d) => {
+        const e = decodeDocumentEvent(d, subjects);
+        const key = {
+          tenant: e.data.tenant,
+          collection: e.data.collection,
+          documentId: e.data.documentId,
+        };
+        const at = timeOf(e.time, d);
+        if (e.type === 'sluice.document.deleted.v1')
+          return { key, input: { kind: 'deleted', version: d.seq }, at };
+        const bytes = e.data.textRef?.size ?? Buffer.byteLength(e.data.text ?? '', 'utf8');
+        return { key, input: { kind: 'upserted', version: d.seq, bytes }, at };
+      },
+      apply: (items, cp) => store.apply(items, cp),
+    },
+    {
+      stream: 'status',
+      decode: (d) => {
+        const s = decodePipelineEvent(d, subjects, 'sluice.document.status.v1').data;
+        if (s.stage !== 'chunked' || s.chunkCount === undefined) return undefined;
+        return {
+          key: { tenant: s.tenant, collection: s.collection, documentId: s.documentId },
+          input: { kind: 'chunked', version: s.version, chunkCount: s.chunkCount },
+          at: s.at,
+        };
+      },
+      apply: (items, cp) => store.apply(items, cp),
+    },
+  ];
+}

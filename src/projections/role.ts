@@ -1,0 +1,55 @@
+import type { AppContext } from '../app/context.js';
+import type { RoleHandle } from '../app/role.js';
+import { DurableConsumer } from '../consumers/runtime/consumer.js';
+import { runtimeDeps } from '../consumers/runtime/deps.js';
+import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import { Subjects, durables, streamName } from '../topology/index.js';
+import { CollectionsStore } from './collections/store.js';
+import { DocumentsStore } from './documents/store.js';
+import {
+  collectionsSources,
+  documentsSources,
+  projectionHandler,
+  type ProjectionSource,
+} from './projector.js';
+
+/**
+ * The projector role: the documents and collections read models, each fed by its own
+ * durable on the event log and on the status stream.
+ */
+export async function startProjectorRole(ctx: AppContext): Promise<RoleHandle> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'projector' });
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:projector' });
+  const deps = runtimeDeps(config, nc, logger, publisher);
+  const consumers: DurableConsumer[] = [];
+  const add = <I>(
+    projection: 'documents' | 'collections',
+    sources: ProjectionSource<I>[],
+  ): void => {
+    for (const source of sources) {
+      consumers.push(
+        new DurableConsumer(
+          {
+            durable: durables.projection(projection, source.stream),
+            stream: source.stream,
+            batchSize: 256,
+            batchWaitMs: 20,
+            handler: projectionHandler(source, streamName(config.namespace, source.stream)),
+          },
+          deps,
+        ),
+      );
+    }
+  };
+  add('documents', documentsSources(subjects, new DocumentsStore(ctx.database.sql)));
+  add('collections', collectionsSources(subjects, new CollectionsStore(ctx.database.sql)));
+  for (const c of consumers) await c.start();
+  return {
+    name: 'projector',
+    stop: async () => {
+      for (const c of consumers) await c.stop();
+    },
+  };
+}
