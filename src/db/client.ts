@@ -16,6 +16,8 @@ export interface DatabaseOptions {
   max?: number;
   /** Shown in pg_stat_activity. @defaultValue 'sluice' */
   applicationName?: string;
+  /** Session settings sent when connecting (e.g. hnsw.ef_search). */
+  settings?: Record<string, string>;
 }
 
 /** A postgres.js pool and a drizzle handle over it. */
@@ -25,7 +27,7 @@ export function createDatabase(options: DatabaseOptions): Database {
     idle_timeout: 30,
     connect_timeout: 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'sluice' },
+    connection: { application_name: options.applicationName ?? 'sluice', ...options.settings },
   });
   const db = drizzle(sql);
   return { sql, db, close: () => sql.end({ timeout: 5 }) };
