@@ -113,6 +113,7 @@ async function http(
   const app = await buildApp({
     logger: createLogger({ level: 'silent' }),
     bodyLimit: config.httpBodyLimit,
+    auth: { mode: 'off', tenant: 'bench' },
     ingest: { producer },
   });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });

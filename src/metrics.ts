@@ -1,11 +1,11 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
  * The process's Prometheus registry and the metrics every module records. Lag and
  * dead-letter depth are gauges read from JetStream when /metrics is scraped.
  */
 export const registry = new Registry();
-collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
+collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
 
 export const messagesTotal = new Counter({
   name: 'sluice_messages_total',
@@ -55,5 +55,35 @@ export const chunksIndexedTotal = new Counter({
   name: 'sluice_chunks_indexed_total',
   help: 'Chunks written to the vector index, by model',
   labelNames: ['model'] as const,
+  registers: [registry],
+});
+
+export const httpSeconds = new Histogram({
+  name: 'sluice_http_request_duration_seconds',
+  help: 'HTTP request latency by method, route and status',
+  labelNames: ['method', 'route', 'status'] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+/** Read from JetStream at scrape time (see api/role.ts). */
+export const consumerPending = new Gauge({
+  name: 'sluice_consumer_pending_messages',
+  help: 'Messages a durable consumer has not been delivered yet (its lag)',
+  labelNames: ['durable'] as const,
+  registers: [registry],
+});
+
+export const consumerAckPending = new Gauge({
+  name: 'sluice_consumer_ack_pending_messages',
+  help: 'Messages delivered to a durable consumer and not yet acknowledged',
+  labelNames: ['durable'] as const,
+  registers: [registry],
+});
+
+export const deadLetters = new Gauge({
+  name: 'sluice_dead_letters',
+  help: 'Dead letters waiting, by consumer',
+  labelNames: ['consumer'] as const,
   registers: [registry],
 });

@@ -1,15 +1,37 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DeadLetters } from '../consumers/dlq/index.js';
+import type { Sql } from '../db/index.js';
+import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
+import { httpSeconds } from '../metrics.js';
+import type { Embedder } from '../models/index.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
+import { installAuth, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerDocumentRoutes } from './routes/documents.js';
+import { registerOpsRoutes, type Check } from './routes/ops.js';
+import { registerSearchRoute } from './routes/search.js';
+import { installValidation } from './validation.js';
 
 export interface ApiDeps {
   logger: Logger;
   /** Largest request body in bytes. */
   bodyLimit: number;
-  ingest: IngestRouteOptions;
+  auth: AuthMode;
+  /** Requests per minute per API key. @defaultValue 1200 */
+  rateLimit?: number;
+  ingest: Omit<IngestRouteOptions, 'tenantOf'>;
+  /** Read models and search (omitted: those routes are not mounted). */
+  queries?: { sql: Sql; models: Map<string, Embedder>; defaultModel: string };
+  letters?: DeadLetters;
+  /** /readyz checks by name. */
+  checks?: Record<string, Check>;
+  /** Refreshes JetStream-derived gauges before /metrics answers. */
+  beforeScrape?: () => Promise<void>;
 }
 
 /**
@@ -23,9 +45,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimit,
     // Request lines would drown the logs at ingest rates; /metrics has HTTP latency.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   });
+  installValidation(app);
   installErrorHandling(app);
+  app.addHook('onResponse', (request, reply, done) => {
+    httpSeconds.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
   await app.register(swagger, {
     openapi: {
       info: {
@@ -33,13 +66,36 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         version: '0.1.0',
         description: 'Event-sourced document indexing on NATS JetStream',
       },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: {}, staticCSP: false });
+  installAuth(app, deps.auth);
+  await app.register(rateLimit, {
+    max: deps.rateLimit ?? 1200,
+    timeWindow: 60_000,
+    hook: 'preHandler', // after authentication: limits are per API key
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    allowList: (request) =>
+      request.routeOptions.config?.public === true || request.url.startsWith('/docs'),
+    errorResponseBuilder: (_request, context) =>
+      new SluiceError(
+        'RATE_LIMITED',
+        `rate limit of ${context.max} requests per minute reached; retry in ${context.after}`,
+      ),
+  });
 
-  app.get('/healthz', { schema: { tags: ['health'], summary: 'The process is up' } }, () => ({
-    status: 'ok',
-  }));
-  registerIngestRoute(app, deps.ingest);
+  registerOpsRoutes(app, deps.checks ?? {}, deps.beforeScrape);
+  await registerIngestRoute(app, {
+    ...deps.ingest,
+    // The tenant comes from the key; only with authentication off may a caller write anywhere.
+    tenantOf: (request) => (deps.auth.mode === 'off' ? undefined : request.principal?.tenant),
+  });
+  if (deps.queries) {
+    registerSearchRoute(app, deps.queries);
+    registerDocumentRoutes(app, deps.queries.sql);
+  }
+  if (deps.letters) registerDeadLetterRoutes(app, deps.letters);
   return app;
 }

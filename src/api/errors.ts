@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isTransientDbError } from '../db/index.js';
 import { errorCodes, isSluiceError, type ErrorCode, type SluiceError } from '../errors/index.js';
+import { isTransientPublishError } from '../nats/index.js';
 
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: Record<string, unknown> };
@@ -60,6 +62,19 @@ export function installErrorHandling(app: FastifyInstance): void {
             ? `${fe.validationContext ?? 'request'}${fe.validation[0]?.instancePath ?? ''} ${fe.validation[0]?.message ?? 'is invalid'}`
             : fe.message;
       return reply.status(errorCodes[mapped].status).send(errorBody(mapped, message, details));
+    }
+    // A dependency that is down is a 503 the client may retry, not an internal error.
+    if (isTransientDbError(err)) {
+      request.log.warn({ err }, 'database unavailable');
+      return reply
+        .status(503)
+        .send(errorBody('DB_UNAVAILABLE', 'the database is unavailable; retry shortly'));
+    }
+    if (isTransientPublishError(err)) {
+      request.log.warn({ err }, 'NATS unavailable');
+      return reply
+        .status(503)
+        .send(errorBody('NATS_UNAVAILABLE', 'NATS is unavailable; retry shortly'));
     }
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.status(fe.statusCode).send(errorBody('REQUEST_INVALID', fe.message));

@@ -1,12 +1,21 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import type { AppContext } from '../app/context.js';
 import type { RoleHandle } from '../app/role.js';
+import { DeadLetters } from '../consumers/dlq/index.js';
+import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import { createDatabase } from '../db/index.js';
+import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
+import { Embedder, ensureModel } from '../models/index.js';
 import { Producer } from '../producers/index.js';
+import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
+import { KeyVerifier } from './keys.js';
 import { listen } from './listen.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { address: string }> {
   const { config, logger, nc } = ctx;
+  const log = logger.child({ module: 'api' });
   const producer = new Producer({
     nc,
     namespace: config.namespace,
@@ -16,8 +25,79 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     maxDocumentBytes: config.maxDocumentBytes,
     source: 'urn:sluice:http',
   });
-  const app = await buildApp({ logger, bodyLimit: config.httpBodyLimit, ingest: { producer } });
+  // Queries get a pool of their own, with the HNSW search settings on every connection.
+  const queries = createDatabase({
+    url: config.databaseUrl,
+    applicationName: 'sluice-api',
+    settings: { 'hnsw.ef_search': String(config.searchEf), 'hnsw.iterative_scan': 'relaxed_order' },
+  });
+  // Queries are embedded by workers of their own, so indexing never delays a search.
+  const models = new Map<string, Embedder>();
+  for (const name of config.models) {
+    const spec = await ensureModel(
+      config.modelsDir,
+      name,
+      config.modelDtype,
+      config.allowRemoteModels,
+    );
+    models.set(
+      name,
+      await Embedder.load(spec, {
+        provider: config.embedProvider,
+        threads: config.embedThreads,
+        batchSize: 1,
+        logger: log,
+      }),
+    );
+  }
+  const jsm = await jetstreamManager(nc);
+  const letters = new DeadLetters(
+    nc,
+    config.namespace,
+    new PipelinePublisher({ nc, source: 'urn:sluice:api' }),
+  );
+  const declared = declareTopology(config);
+  const app = await buildApp({
+    logger,
+    bodyLimit: config.httpBodyLimit,
+    rateLimit: config.rateLimit,
+    auth:
+      config.auth === 'off'
+        ? { mode: 'off', tenant: config.defaultTenant }
+        : { mode: 'keys', verifier: new KeyVerifier(ctx.database.sql) },
+    ingest: { producer },
+    queries: { sql: queries.sql, models, defaultModel: config.models[0]! },
+    letters,
+    checks: {
+      nats: () => jsm.getAccountInfo(),
+      postgres: () => queries.sql`SELECT 1`,
+      models: () =>
+        Promise.all([...models.values()].map((m) => m.embed(['ready'], { truncate: true }))),
+    },
+    beforeScrape: async () => {
+      await Promise.all(
+        declared.consumers.map(async (c) => {
+          const info = await jsm.consumers.info(c.stream, c.config.durable_name);
+          consumerPending.set({ durable: c.config.durable_name }, info.num_pending);
+          consumerAckPending.set({ durable: c.config.durable_name }, info.num_ack_pending);
+        }),
+      );
+      deadLetters.reset();
+      for (const [consumer, n] of Object.entries(await letters.depth()))
+        deadLetters.set({ consumer }, n);
+    },
+  });
+  if (config.auth === 'off')
+    log.warn('SLUICE_AUTH=off: every caller is an admin of tenant %s', config.defaultTenant);
   const address = await listen(app, config.httpHost, config.httpPort);
-  logger.info({ address }, 'api listening');
-  return { name: 'api', address, stop: () => app.close() };
+  log.info({ address }, 'api listening');
+  return {
+    name: 'api',
+    address,
+    stop: async () => {
+      await app.close();
+      for (const m of models.values()) await m.close();
+      await queries.close();
+    },
+  };
 }

@@ -3,6 +3,7 @@ import { startApiRole } from '../api/role.js';
 import { startChunkerRole } from '../consumers/chunker/role.js';
 import { startEmbedderRole } from '../consumers/embedder/role.js';
 import { startIndexerRole } from '../consumers/indexer/role.js';
+import { startProjectorRole } from '../projections/role.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -23,6 +24,7 @@ const starters: Partial<Record<Role, RoleStarter>> = {
   chunker: startChunkerRole,
   embedder: startEmbedderRole,
   indexer: startIndexerRole,
+  projector: startProjectorRole,
 };
 
 /**

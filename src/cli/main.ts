@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { isSluiceError } from '../errors/index.js';
 import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
+import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { publishCommand } from './commands/publish.js';
 import { startCommand } from './commands/start.js';
@@ -23,6 +24,8 @@ program.addCommand(migrateCommand(config));
 program.addCommand(publishCommand(config));
 program.addCommand(topologyCommand(config));
 program.addCommand(dlqCommand(config));
+program.addCommand(keysCommand(config));
+
 program.addCommand(configCommand(config));
 
 try {

@@ -82,6 +82,30 @@ export const configSpec = {
     parse: int(0, 65535),
     doc: 'Port of the HTTP API (api role); 0 picks a free port.',
   }),
+  auth: opt({
+    env: 'SLUICE_AUTH',
+    default: 'keys',
+    parse: oneOf('keys', 'off'),
+    doc: 'keys: every API route but health, metrics and docs needs an API key (sluice keys create); off: local development only, every caller is an admin of SLUICE_DEFAULT_TENANT.',
+  }),
+  defaultTenant: opt({
+    env: 'SLUICE_DEFAULT_TENANT',
+    default: 'default',
+    parse: pattern(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name'),
+    doc: 'The tenant of every caller when SLUICE_AUTH=off.',
+  }),
+  rateLimit: opt({
+    env: 'SLUICE_RATE_LIMIT',
+    default: '1200',
+    parse: int(1, 1_000_000),
+    doc: 'Requests per minute per API key; beyond it, 429 RATE_LIMITED with Retry-After.',
+  }),
+  searchEf: opt({
+    env: 'SLUICE_SEARCH_EF',
+    default: '100',
+    parse: int(10, 1000),
+    doc: 'hnsw.ef_search of search queries: higher finds more true neighbours, slower.',
+  }),
   streamReplicas: opt({
     env: 'SLUICE_STREAM_REPLICAS',
     default: '1',

@@ -101,6 +101,21 @@ export const errorCodes = {
     retryable: false,
     description: 'A request parameter, query or body field is malformed; details.pointer names it.',
   },
+  UNAUTHORIZED: {
+    status: 401,
+    retryable: false,
+    description: 'No API key, or one that is unknown, revoked or malformed.',
+  },
+  FORBIDDEN: {
+    status: 403,
+    retryable: false,
+    description: 'The API key may not use this route (admin routes need an admin key).',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    retryable: true,
+    description: 'Too many requests for this API key; wait as long as the Retry-After header says.',
+  },
   TENANT_FORBIDDEN: {
     status: 403,
     retryable: false,

@@ -61,10 +61,26 @@ const ResponseSchema = {
  * Status: 202 when every event was stored, 400 when every event was rejected, 503 when
  * none could be stored for a transient reason, 207 for a mix.
  */
-export function registerIngestRoute(app: FastifyInstance, options: IngestRouteOptions): void {
+export async function registerIngestRoute(
+  parent: FastifyInstance,
+  options: IngestRouteOptions,
+): Promise<void> {
   const allTypes = Object.values(ingestContentTypes).flat();
-  app.addContentTypeParser(allTypes, { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // A scope of its own: the raw-text body parsers apply to this route only.
+  await parent.register((app, _opts, done) => {
+    app.addContentTypeParser(allTypes, { parseAs: 'string' }, (_req, body, parsed) =>
+      parsed(null, body),
+    );
+    registerRoute(app, allTypes, options);
+    done();
+  });
+}
 
+function registerRoute(
+  app: FastifyInstance,
+  allTypes: string[],
+  options: IngestRouteOptions,
+): void {
   app.post(
     '/v1/events',
     {

@@ -25,6 +25,7 @@ describe('POST /v1/events on a real nats-server', () => {
     app = await buildApp({
       logger: createLogger({ level: 'silent' }),
       bodyLimit: config.httpBodyLimit,
+      auth: { mode: 'off', tenant: 'bench' },
       ingest: { producer },
     });
   });

@@ -301,7 +301,10 @@ export class Producer {
   /** Attributes every published event carries, derived from its type and data when absent. */
   private defaults(event: SluiceEvent): Record<string, string> {
     return {
+      // Every event carries its time: read models record it, and replays must agree.
+      time: new Date().toISOString(),
       dataschema: dataschemaOf(event.type),
+
       tenant: event.data.tenant,
       subject: `${event.data.collection}/${event.data.documentId}`,
     };

@@ -1,0 +1,81 @@
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import { search } from '../../consumers/indexer/search.js';
+import type { Sql } from '../../db/index.js';
+import { SluiceError } from '../../errors/index.js';
+import type { Embedder } from '../../models/index.js';
+import { collectionExists } from '../../projections/index.js';
+import { principalOf } from '../auth.js';
+import { ErrorResponse, SearchRequest, SearchResponse } from '../schemas.js';
+
+export interface SearchRouteOptions {
+  sql: Sql;
+  /** Served models by name; the first is the default. */
+  models: Map<string, Embedder>;
+  defaultModel: string;
+}
+
+export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
+  app.post<{ Body: Static<typeof SearchRequest> }>(
+    '/v1/search',
+    {
+      schema: {
+        tags: ['search'],
+        summary: 'Search chunks: vector, keyword or hybrid (reciprocal rank fusion)',
+        body: SearchRequest,
+        response: {
+          200: SearchResponse,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          404: ErrorResponse,
+          429: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      const { tenant } = principalOf(request);
+      const body = request.body;
+      const name = body.model ?? o.defaultModel;
+      const embedder = o.models.get(name);
+      if (!embedder) {
+        throw new SluiceError(
+          'MODEL_UNKNOWN',
+          `model '${name}' is not served here; served: ${[...o.models.keys()].join(', ')}`,
+          {
+            details: { pointer: '/model' },
+          },
+        );
+      }
+      if (
+        body.collection !== undefined &&
+        !(await collectionExists(o.sql, tenant, body.collection))
+      ) {
+        throw new SluiceError('NOT_FOUND', `no collection '${body.collection}'`, {
+          details: { pointer: '/collection' },
+        });
+      }
+      const vector =
+        body.mode === 'keyword'
+          ? undefined
+          : (await embedder.embed([body.query], { truncate: true }))[0];
+      const results = await search(o.sql, {
+        tenant,
+        ...(body.collection === undefined ? {} : { collection: body.collection }),
+        modelId: embedder.spec.id,
+        dimensions: embedder.spec.dimensions,
+        mode: body.mode,
+        query: body.query,
+        ...(vector === undefined ? {} : { vector }),
+        k: body.k,
+        ...(body.filter === undefined ? {} : { filter: body.filter }),
+      });
+      return {
+        mode: body.mode,
+        model: embedder.spec.id,
+        tookMs: Math.round((performance.now() - started) * 100) / 100,
+        results,
+      };
+    },
+  );
+}

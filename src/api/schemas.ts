@@ -1,0 +1,141 @@
+import Type from 'typebox';
+import { Metadata, Token } from '../contracts/index.js';
+
+/** HTTP request and response schemas: Fastify validates with them and /docs shows them. */
+
+export const ErrorResponse = Type.Object({
+  error: Type.Object({
+    code: Type.String(),
+    message: Type.String(),
+    details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+});
+
+export const SearchRequest = Type.Object(
+  {
+    query: Type.String({ minLength: 1, maxLength: 2000, description: 'what to look for' }),
+    collection: Type.Optional(Token),
+    k: Type.Integer({
+      minimum: 1,
+      maximum: 100,
+      default: 10,
+      description: 'how many chunks to return',
+    }),
+    mode: Type.Union([Type.Literal('vector'), Type.Literal('keyword'), Type.Literal('hybrid')], {
+      default: 'hybrid',
+    }),
+    filter: Type.Optional(
+      Type.Object(
+        {
+          metadata: Type.Optional(Metadata),
+          documentIds: Type.Optional(
+            Type.Array(Type.String({ minLength: 1, maxLength: 1024 }), {
+              minItems: 1,
+              maxItems: 1000,
+            }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: 'a served model name; default: the first of SLUICE_MODELS',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SearchHit = Type.Object({
+  score: Type.Number(),
+  collection: Type.String(),
+  documentId: Type.String(),
+  chunkIndex: Type.Integer(),
+  chunkId: Type.String(),
+  text: Type.String(),
+  headings: Type.Array(Type.String()),
+  title: Type.Union([Type.String(), Type.Null()]),
+  uri: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+});
+
+export const SearchResponse = Type.Object({
+  mode: Type.String(),
+  model: Type.String(),
+  tookMs: Type.Number(),
+  results: Type.Array(SearchHit),
+});
+
+const Stamp = Type.Union([Type.String(), Type.Null()]);
+
+export const DocumentResponse = Type.Object({
+  collection: Type.String(),
+  id: Type.String(),
+  version: Type.Integer(),
+  status: Type.String(),
+  title: Type.Union([Type.String(), Type.Null()]),
+  uri: Type.Union([Type.String(), Type.Null()]),
+  mimeType: Type.Union([Type.String(), Type.Null()]),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  contentHash: Type.Union([Type.String(), Type.Null()]),
+  bytes: Type.Integer(),
+  chunkCount: Type.Union([Type.Integer(), Type.Null()]),
+  modelId: Type.Union([Type.String(), Type.Null()]),
+  stages: Type.Object({
+    received: Stamp,
+    chunked: Stamp,
+    embedded: Stamp,
+    indexed: Stamp,
+    failed: Stamp,
+    deleted: Stamp,
+  }),
+  lastError: Type.Union([
+    Type.Object({
+      code: Type.String(),
+      message: Type.String(),
+      consumer: Type.String(),
+      at: Type.String(),
+    }),
+    Type.Null(),
+  ]),
+  updatedAt: Type.String(),
+});
+
+export const DocumentListQuery = Type.Object(
+  {
+    collection: Type.Optional(Token),
+    status: Type.Optional(
+      Type.Union([
+        Type.Literal('received'),
+        Type.Literal('chunked'),
+        Type.Literal('embedded'),
+        Type.Literal('indexed'),
+        Type.Literal('failed'),
+        Type.Literal('deleted'),
+      ]),
+    ),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+  },
+  { additionalProperties: false },
+);
+
+export const DocumentList = Type.Object({
+  items: Type.Array(DocumentResponse),
+  next: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CollectionList = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      documentCount: Type.Integer(),
+      chunkCount: Type.Integer(),
+      bytes: Type.Integer(),
+      lastEventAt: Stamp,
+    }),
+  ),
+});
