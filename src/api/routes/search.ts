@@ -47,14 +47,6 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
           },
         );
       }
-      if (
-        body.collection !== undefined &&
-        !(await collectionExists(o.sql, tenant, body.collection))
-      ) {
-        throw new SluiceError('NOT_FOUND', `no collection '${body.collection}'`, {
-          details: { pointer: '/collection' },
-        });
-      }
       const vector =
         body.mode === 'keyword'
           ? undefined
@@ -70,6 +62,16 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         k: body.k,
         ...(body.filter === undefined ? {} : { filter: body.filter }),
       });
+      // An empty answer may mean the collection does not exist: say so (checked only then).
+      if (
+        results.length === 0 &&
+        body.collection !== undefined &&
+        !(await collectionExists(o.sql, tenant, body.collection))
+      ) {
+        throw new SluiceError('NOT_FOUND', `no collection '${body.collection}'`, {
+          details: { pointer: '/collection' },
+        });
+      }
       return {
         mode: body.mode,
         model: embedder.spec.id,
