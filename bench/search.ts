@@ -1,0 +1,262 @@
+/**
+ * Search latency: POST /v1/search (a Sluice API process under autocannon) against the
+ * same SQL run directly, per mode, over 100k indexed chunks, in one run.
+ *
+ *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8]
+ *
+ * Each mode runs with one connection (latency) and with --connections (throughput; on 2
+ * cores that saturates the machine, so latency there is mostly queueing).
+ *
+ * Index: SciFact passages (read from ../shared at run time) split into chunks and
+ * embedded with sluice-static-384, replicated with small noise up to --chunks, bulk
+ * loaded, then HNSW-indexed. Queries: SciFact claims. The API serves the same model, so
+ * query embedding is part of every vector and hybrid request. MiniLM-sized query
+ * embedding is measured on its own (minilm-l6-random) for comparison.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { createKey } from '../src/api/keys.js';
+import { search, type SearchMode } from '../src/consumers/indexer/search.js';
+import { hnswIndexName } from '../src/consumers/indexer/store.js';
+import { createDatabase } from '../src/db/index.js';
+import { Embedder, describeModel } from '../src/models/index.js';
+import { packageRoot } from '../src/paths.js';
+import {
+  benchDatabase,
+  benchNamespace,
+  flag,
+  machine,
+  percentile,
+  servers,
+  sharedDir,
+  table,
+} from './lib.js';
+
+const CHUNKS = flag('chunks', 100_000);
+const SECONDS = flag('seconds', 10);
+const LOADS = [1, flag('connections', 8)];
+const CONNECTIONS = LOADS[1]!;
+const MODEL = 'sluice-static-384';
+const MODELS_DIR = join(sharedDir, 'models');
+const modes: SearchMode[] = ['vector', 'keyword', 'hybrid'];
+
+function scifact(): { passages: string[]; queries: string[] } {
+  const passages = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      const d = JSON.parse(l) as { title: string; text: string };
+      // Split on sentences into ~120-word chunks.
+      const words = `${d.title}. ${d.text}`.split(/\s+/);
+      const out: string[] = [];
+      for (let i = 0; i < words.length; i += 120) out.push(words.slice(i, i + 120).join(' '));
+      return out;
+    });
+  const queries = readFileSync(join(sharedDir, 'datasets/scifact/queries.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { text: string }).text);
+  return { passages, queries };
+}
+
+function jitter(v: Float32Array, seed: number): Float32Array {
+  let s = seed;
+  const rand = (): number => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+  const out = new Float32Array(v.length);
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    out[i] = v[i]! + 0.03 * rand();
+    n += out[i]! * out[i]!;
+  }
+  for (let i = 0; i < v.length; i++) out[i]! /= Math.sqrt(n) || 1;
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { natsUrl, databaseUrl } = servers();
+  const db = await benchDatabase(databaseUrl);
+  const database = createDatabase({
+    url: db.url,
+    max: CONNECTIONS + 2,
+    settings: { 'hnsw.ef_search': '100', 'hnsw.iterative_scan': 'relaxed_order' },
+  });
+  const sql = database.sql;
+  const { passages, queries } = scifact();
+  const spec = await describeModel(MODELS_DIR, MODEL, 'auto');
+  const embedder = await Embedder.load(spec, { provider: 'cpu', threads: 2, batchSize: 32 });
+  try {
+    process.stderr.write(`embedding ${passages.length} SciFact chunks with ${MODEL}…\n`);
+    const base = await embedder.embed(passages, { truncate: true });
+    process.stderr.write(`loading ${CHUNKS} chunks…\n`);
+    const t0 = performance.now();
+    for (let start = 0; start < CHUNKS; start += 2000) {
+      const n = Math.min(2000, CHUNKS - start);
+      const rows = Array.from({ length: n }, (_, j) => {
+        const i = start + j;
+        const p = i % passages.length;
+        const v = i < passages.length ? base[p]! : jitter(base[p]!, i);
+        return {
+          doc: `d${Math.floor(i / 2)}`,
+          idx: i % 2,
+          text: passages[p]!,
+          vec: `[${Array.from(v, (x) => x.toPrecision(7)).join(',')}]`,
+          topic: `t${i % 10}`,
+        };
+      });
+      await sql`
+        INSERT INTO index_chunks (model_id, tenant, collection, document_id, chunk_index, chunk_id, version, content_hash, text,
+                                  headings, title, uri, metadata, embedding, tsv)
+        SELECT ${spec.id}, 'bench', 'scifact', d, i, md5(d || i), 1, md5(t), t, '{}', d, null,
+               jsonb_build_object('topic', tp), e::vector, to_tsvector('english', t)
+        FROM unnest(${rows.map((r) => r.doc)}::text[], ${rows.map((r) => r.idx)}::int[], ${rows.map((r) => r.text)}::text[],
+                    ${rows.map((r) => r.vec)}::text[], ${rows.map((r) => r.topic)}::text[]) AS u(d, i, t, e, tp)`;
+    }
+    const loaded = (performance.now() - t0) / 1000;
+    const t1 = performance.now();
+    await sql.unsafe(`SET maintenance_work_mem = '512MB'`);
+    await sql.unsafe(
+      `CREATE INDEX ${hnswIndexName(spec.id)} ON index_chunks USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE model_id = '${spec.id}'`,
+    );
+    await sql.unsafe('ANALYZE index_chunks');
+    const indexed = (performance.now() - t1) / 1000;
+    await sql`INSERT INTO proj_collections (tenant, collection, document_count) VALUES ('bench', 'scifact', ${CHUNKS / 2})`;
+    const { key } = await createKey(sql, { tenant: 'bench' });
+
+    // The API in a process of its own, as deployed.
+    const namespace = benchNamespace('bsr');
+    const api = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
+      {
+        env: {
+          ...process.env,
+          NATS_URL: natsUrl,
+          DATABASE_URL: db.url,
+          SLUICE_NAMESPACE: namespace,
+          SLUICE_MODELS_DIR: MODELS_DIR,
+          SLUICE_MODELS: MODEL,
+          SLUICE_HTTP_PORT: '0',
+          SLUICE_RATE_LIMIT: '1000000',
+          SLUICE_EMBED_THREADS: '1',
+          LOG_LEVEL: 'info',
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    api.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    while (!/"address":"(http:[^"]+)"/.test(out)) {
+      if (api.exitCode !== null) throw new Error(`api exited:\n${out}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const address = /"address":"(http:[^"]+)"/.exec(out)![1]!;
+
+    const vectors = await embedder.embed(queries, { truncate: true });
+    const rows: (string | number)[][] = [];
+    for (const mode of modes) {
+      for (const connections of LOADS) {
+        // Raw: the very SQL the API runs (same function), query vectors computed beforehand.
+        let q = 0;
+        const lat: number[] = [];
+        const until = performance.now() + SECONDS * 1000;
+        await Promise.all(
+          Array.from({ length: connections }, async () => {
+            while (performance.now() < until) {
+              const i = q++ % queries.length;
+              const s = performance.now();
+              await search(sql, {
+                tenant: 'bench',
+                collection: 'scifact',
+                modelId: spec.id,
+                dimensions: 384,
+                mode,
+                query: queries[i]!,
+                vector: vectors[i]!,
+                k: 10,
+              });
+              lat.push(performance.now() - s);
+            }
+          }),
+        );
+        let n = 0;
+        const http = await autocannon({
+          url: `${address}/v1/search`,
+          method: 'POST',
+          connections,
+          duration: SECONDS,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({
+                  query: queries[n++ % queries.length],
+                  mode,
+                  collection: 'scifact',
+                  k: 10,
+                }),
+              }),
+            },
+          ],
+        });
+        if (http.non2xx > 0) throw new Error(`${mode}: ${http.non2xx} non-2xx answers`);
+        const raw = {
+          p50: percentile(lat, 50),
+          p99: percentile(lat, 99),
+          rps: lat.length / SECONDS,
+        };
+        rows.push(
+          [
+            `${mode}, ${connections} conn: same SQL direct (vectors precomputed)`,
+            raw.rps.toFixed(0),
+            raw.p50.toFixed(2),
+            raw.p99.toFixed(2),
+            '1',
+          ],
+          [
+            `${mode}, ${connections} conn: POST /v1/search (embeds the query)`,
+            http.requests.average.toFixed(0),
+            http.latency.p50.toFixed(2),
+            http.latency.p99.toFixed(2),
+            `${(http.latency.p50 / raw.p50).toFixed(2)} / ${(http.latency.p99 / raw.p99).toFixed(2)}`,
+          ],
+        );
+        process.stderr.write(`${mode} × ${connections} done\n`);
+      }
+    }
+    api.kill('SIGTERM');
+    await new Promise((r) => api.once('exit', r));
+
+    // What a MiniLM-sized query costs to embed (random weights, real compute), one at a time.
+    const minilm = await Embedder.load(
+      await describeModel(MODELS_DIR, 'minilm-l6-random', 'auto'),
+      { provider: 'cpu', threads: 1, batchSize: 1 },
+    );
+    const emb: number[] = [];
+    for (const text of queries.slice(0, 300)) {
+      const s = performance.now();
+      await minilm.embed([text], { truncate: true });
+      emb.push(performance.now() - s);
+    }
+    await minilm.close();
+
+    process.stdout.write(
+      `\nSearch benchmark — ${CHUNKS.toLocaleString()} chunks (loaded in ${loaded.toFixed(1)} s, HNSW built in ${indexed.toFixed(1)} s), ` +
+        `k = 10, ${SECONDS} s per row, ${MODEL} query embedding (1 thread), ${machine()}\n\n`,
+    );
+    process.stdout.write(
+      `${table(['path', 'req/s', 'p50 ms', 'p99 ms', 'HTTP ÷ SQL (p50 / p99)'], rows)}\n\n`,
+    );
+    process.stdout.write(
+      `${table(['query embedding alone, one at a time', 'p50 ms', 'p99 ms'], [['minilm-l6-random (MiniLM-L6 compute), 1 thread', percentile(emb, 50).toFixed(2), percentile(emb, 99).toFixed(2)]])}\n`,
+    );
+  } finally {
+    await embedder.close();
+    await database.close();
+    await db.drop();
+  }
+}
+
+await main();
