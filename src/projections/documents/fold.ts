@@ -119,6 +119,7 @@ export function applyDoc(state: DocState, input: DocInput): DocState {
       parts: null,
       embeddedParts: [],
       indexedParts: [],
+      modelId: null,
       lastError: null,
     };
   } else {

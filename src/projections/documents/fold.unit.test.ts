@@ -128,3 +128,10 @@ describe('documents projection fold', () => {
     expect(s).toMatchObject({ version: 7, status: 'chunked', title: 'v7', receivedVersion: 7 });
   });
 });
+
+describe('documents fold: order of the two streams', () => {
+  it('gives a deleted document the same row whether its older stages came before the deletion or after', () => {
+    const del: DocInput = { kind: 'deleted', version: 8, at: at(8) };
+    expect(fold([...lifecycle, del])).toEqual(fold([lifecycle[0]!, del, ...lifecycle.slice(1)]));
+  });
+});
