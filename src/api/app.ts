@@ -9,11 +9,13 @@ import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';
 import type { Embedder } from '../models/index.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
+import type { Replayer } from '../replay/index.js';
 import { installAuth, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
+import { registerReplayRoutes } from './routes/replays.js';
 import { registerSearchRoute } from './routes/search.js';
 import { installValidation } from './validation.js';
 
@@ -28,6 +30,7 @@ export interface ApiDeps {
   /** Read models and search (omitted: those routes are not mounted). */
   queries?: { sql: Sql; models: Map<string, Embedder>; defaultModel: string };
   letters?: DeadLetters;
+  replayer?: Replayer;
   /** /readyz checks by name. */
   checks?: Record<string, Check>;
   /** Refreshes JetStream-derived gauges before /metrics answers. */
@@ -97,5 +100,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     registerDocumentRoutes(app, deps.queries.sql);
   }
   if (deps.letters) registerDeadLetterRoutes(app, deps.letters);
+  if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);
   return app;
 }

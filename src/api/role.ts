@@ -7,6 +7,7 @@ import { createDatabase } from '../db/index.js';
 import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
 import { Embedder, ensureModel } from '../models/index.js';
 import { Producer } from '../producers/index.js';
+import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
@@ -68,6 +69,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     ingest: { producer },
     queries: { sql: queries.sql, models, defaultModel: config.models[0]! },
     letters,
+    replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {
       nats: () => jsm.getAccountInfo(),
       postgres: () => queries.sql`SELECT 1`,

@@ -7,6 +7,7 @@ import { dlqCommand } from './commands/dlq.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { publishCommand } from './commands/publish.js';
+import { replayCommand } from './commands/replay.js';
 import { startCommand } from './commands/start.js';
 import { topologyCommand } from './commands/topology.js';
 
@@ -24,6 +25,7 @@ program.addCommand(migrateCommand(config));
 program.addCommand(publishCommand(config));
 program.addCommand(topologyCommand(config));
 program.addCommand(dlqCommand(config));
+program.addCommand(replayCommand(config));
 program.addCommand(keysCommand(config));
 
 program.addCommand(configCommand(config));

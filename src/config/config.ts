@@ -231,6 +231,12 @@ export const configSpec = {
     parse: int(1, 100),
     doc: 'Attempts in all (quick and parked) before a message is dead-lettered.',
   }),
+  replayBatch: opt({
+    env: 'SLUICE_REPLAY_BATCH',
+    default: '500',
+    parse: int(1, 10_000),
+    doc: 'Messages per transaction when a replay rebuilds a projection.',
+  }),
   modelsDir: opt({
     env: 'SLUICE_MODELS_DIR',
     default: './models',

@@ -132,6 +132,17 @@ export const errorCodes = {
     description:
       'An embedding model is not in SLUICE_MODELS_DIR and may not be downloaded (or has no ONNX file).',
   },
+  MODEL_NOT_READY: {
+    status: 409,
+    retryable: false,
+    description:
+      "A model's index does not cover the collection yet, so it cannot be activated (unless forced).",
+  },
+  MODEL_IN_USE: {
+    status: 409,
+    retryable: false,
+    description: 'A model is still active for some collection, so it cannot be retired.',
+  },
   MODEL_UNKNOWN: {
     status: 400,
     retryable: false,
@@ -159,6 +170,23 @@ export const errorCodes = {
     retryable: true,
     description:
       'A message kept coming back unacknowledged (its process crashed or ran past the ack wait); it is parked for a later attempt.',
+  },
+  REPLAY_RUNNING: {
+    status: 409,
+    retryable: false,
+    description:
+      'A replay of this projection is already running (one at a time); see sluice replay --status.',
+  },
+  REPLAY_PREVIOUS_EXISTS: {
+    status: 409,
+    retryable: false,
+    description:
+      'Tables kept from the previous replay are still there; drop them (--drop-previous) or replace them (--replace-previous).',
+  },
+  REPLAY_NOT_RESUMABLE: {
+    status: 409,
+    retryable: false,
+    description: 'There is no interrupted replay of this projection to resume.',
   },
   INTERNAL: {
     status: 500,

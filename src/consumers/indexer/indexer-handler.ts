@@ -10,6 +10,8 @@ export interface IndexerHandlerOptions {
   subjects: Subjects;
   publisher: PipelinePublisher;
   index: VectorIndex;
+  /** Report "indexed" stages (a replay does not: it re-derives, nothing new happened). @defaultValue true */
+  emitStatus?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function indexerHandler(o: IndexerHandlerOptions): BatchHandler {
     const outcomes = await o.index.apply(parts.map((x) => x.p));
     await Promise.all(
       parts.map(async ({ p, i }, k) => {
-        if (outcomes[k] !== 'applied' || p.deleted) return;
+        if (outcomes[k] !== 'applied' || p.deleted || o.emitStatus === false) return;
         chunksIndexedTotal.inc({ model: p.model }, p.chunks.length);
         const ref = { tenant: p.tenant, collection: p.collection, documentId: p.documentId };
         try {

@@ -14,6 +14,22 @@ function vectorText(v: Float32Array): string {
   return `${s}]`;
 }
 
+/** A model's partial HNSW index (cosine) on a chunks table, named the same in every schema. */
+export function hnswIndexSql(
+  modelId: string,
+  dimensions: number,
+  chunks = indexTables.chunks,
+): string {
+  const table = chunks
+    .split('.')
+    .map((p) => `"${p}"`)
+    .join('.');
+  return (
+    `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON ${table} ` +
+    `USING hnsw ((embedding::vector(${Math.trunc(dimensions)})) vector_cosine_ops) WHERE model_id = ${literal(modelId)}`
+  );
+}
+
 export function hnswIndexName(modelId: string): string {
   return `index_chunks_hnsw_${createHash('sha256').update(modelId).digest('hex').slice(0, 16)}`;
 }
@@ -27,21 +43,32 @@ export function hnswIndexName(modelId: string): string {
  * tombstone row, so a late older update can never bring the document back. Chunk rows
  * are upserted only over rows of the same or an older version.
  */
+export interface IndexTables {
+  documents: string;
+  chunks: string;
+}
+
+export const indexTables: IndexTables = { documents: 'index_documents', chunks: 'index_chunks' };
+
 export class VectorIndex {
   private readonly indexed = new Set<string>();
 
-  constructor(private readonly sql: Sql) {}
+  /**
+   * @param tables where to write (a replay writes shadow tables)
+   * @param hnsw create each model's HNSW index on first sight; a replay builds them at the end
+   */
+  constructor(
+    private readonly sql: Sql,
+    readonly tables: IndexTables = indexTables,
+    private readonly hnsw = true,
+  ) {}
 
   /** Creates the model's partial HNSW index (cosine) once; idempotent across processes. */
   async ensureModelIndex(modelId: string, dimensions: number): Promise<void> {
-    if (this.indexed.has(modelId)) return;
+    if (!this.hnsw || this.indexed.has(modelId)) return;
     await this.sql.begin(async (tx) => {
       await tx`SELECT pg_advisory_xact_lock(hashtext(${`hnsw:${modelId}`}))`;
-      await tx.unsafe(
-        `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON index_chunks ` +
-          `USING hnsw ((embedding::vector(${Math.trunc(dimensions)})) vector_cosine_ops) ` +
-          `WHERE model_id = ${literal(modelId)}`,
-      );
+      await tx.unsafe(hnswIndexSql(modelId, dimensions, this.tables.chunks));
     });
     this.indexed.add(modelId);
   }
@@ -66,11 +93,11 @@ export class VectorIndex {
   private async applyOne(tx: Sql, p: VectorsV1): Promise<ApplyOutcome> {
     const doc = { m: p.model, t: p.tenant, c: p.collection, d: p.documentId };
     await tx`
-      INSERT INTO index_documents (model_id, tenant, collection, document_id, version, deleted, chunk_count)
+      INSERT INTO ${tx(this.tables.documents)} (model_id, tenant, collection, document_id, version, deleted, chunk_count)
       VALUES (${doc.m}, ${doc.t}, ${doc.c}, ${doc.d}, 0, false, 0)
       ON CONFLICT DO NOTHING`;
     const [row] = await tx<{ version: string; deleted: boolean }[]>`
-      SELECT version, deleted FROM index_documents
+      SELECT version, deleted FROM ${tx(this.tables.documents)}
       WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}
       FOR UPDATE`;
     const current = Number(row!.version);
@@ -79,21 +106,21 @@ export class VectorIndex {
     if (p.deleted) {
       if (current === p.version) return 'stale';
       await tx`
-        UPDATE index_documents SET version = ${p.version}, deleted = true, chunk_count = 0, updated_at = now()
+        UPDATE ${tx(this.tables.documents)} SET version = ${p.version}, deleted = true, chunk_count = 0, updated_at = now()
         WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
       await tx`
-        DELETE FROM index_chunks
+        DELETE FROM ${tx(this.tables.chunks)}
         WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
       return 'applied';
     }
     if (current === p.version && row!.deleted) return 'stale';
     if (current < p.version) {
       await tx`
-        UPDATE index_documents SET version = ${p.version}, deleted = false, chunk_count = ${p.chunkCount}, updated_at = now()
+        UPDATE ${tx(this.tables.documents)} SET version = ${p.version}, deleted = false, chunk_count = ${p.chunkCount}, updated_at = now()
         WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
       // Chunks past the new end vanished with this version.
       await tx`
-        DELETE FROM index_chunks
+        DELETE FROM ${tx(this.tables.chunks)}
         WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}
           AND chunk_index >= ${p.chunkCount}`;
     }
@@ -101,7 +128,7 @@ export class VectorIndex {
     const vectors = unpackVectors(p.vectors, p.chunks.length, p.dimensions).map(vectorText);
     const c = p.chunks;
     await tx`
-      INSERT INTO index_chunks (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
+      INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
                                 content_hash, text, headings, title, uri, metadata, embedding, tsv)
       SELECT ${doc.m}, ${doc.t}, ${doc.c}, ${doc.d}, i, id, ${p.version}, h, tx,
              ARRAY(SELECT jsonb_array_elements_text(hd)), ${p.document.title ?? null}, ${p.document.uri ?? null},
@@ -117,7 +144,7 @@ export class VectorIndex {
         text = EXCLUDED.text, headings = EXCLUDED.headings, title = EXCLUDED.title, uri = EXCLUDED.uri,
         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
 
-      WHERE index_chunks.version <= EXCLUDED.version`;
+      WHERE x.version <= EXCLUDED.version`;
     return 'applied';
   }
 }

@@ -72,6 +72,12 @@ export interface ConsumerSpec {
   concurrency?: number;
   /** Called once a message is dead-lettered (to report a failed stage, say). */
   onDeadLetter?: (delivery: Delivery, failure: Failure) => Promise<void>;
+  /**
+   * 'replay': no retry durable, nothing parked or dead-lettered. A transient failure is
+   * redelivered until it succeeds; a permanent one is skipped (it was dead-lettered
+   * when the message was first handled live). @defaultValue 'live'
+   */
+  mode?: 'live' | 'replay';
 }
 
 export interface RuntimeDeps {
@@ -133,14 +139,17 @@ export class DurableConsumer {
       this.spec.durable,
     );
 
-    const parked = await js.consumers.get(
-      streamName(this.deps.namespace, 'retry'),
-      retryDurable(this.spec.durable),
-    );
-    for (const [consumer, source] of [
-      [main, 'stream'],
-      [parked, 'retry'],
-    ] as const) {
+    const sources: [typeof main, 'stream' | 'retry'][] = [[main, 'stream']];
+    if (this.spec.mode !== 'replay') {
+      sources.push([
+        await js.consumers.get(
+          streamName(this.deps.namespace, 'retry'),
+          retryDurable(this.spec.durable),
+        ),
+        'retry',
+      ]);
+    }
+    for (const [consumer, source] of sources) {
       const messages = await consumer.consume({ max_messages: window });
       this.iterators.push(messages);
       this.pumps.push(this.pump(messages, source));
@@ -245,7 +254,11 @@ export class DurableConsumer {
         m.term('no Sluice letter');
         continue;
       }
-      if (source === 'stream' && d.attempt > this.retry.quickRetries + 3) {
+      if (
+        source === 'stream' &&
+        this.spec.mode !== 'replay' &&
+        d.attempt > this.retry.quickRetries + 3
+      ) {
         // Delivered again and again without our handler ever settling it: the process
         // died or ran past the ack wait each time. Park it instead of looping.
         await this.settle(d, {
@@ -331,6 +344,22 @@ export class DurableConsumer {
   private async settle(d: Delivery, f: Failure): Promise<void> {
     const consumer = this.spec.durable;
     failuresTotal.inc({ consumer, code: f.code });
+    if (this.spec.mode === 'replay') {
+      if (f.retryable) {
+        d.msg.nak(
+          jitter(Math.min(30_000, this.retry.quickBackoffMs * 2 ** Math.min(10, d.attempt - 1))),
+        );
+        messagesTotal.inc({ consumer, outcome: 'retried' });
+      } else {
+        d.msg.ack();
+        messagesTotal.inc({ consumer, outcome: 'skipped' });
+        this.log.warn(
+          { seq: d.seq, code: f.code, error: f.message },
+          'replay skipped a message that cannot be applied',
+        );
+      }
+      return;
+    }
     const history = appendHistory(d.history, {
       attempt: d.attempt,
       at: new Date().toISOString(),

@@ -1,0 +1,24 @@
+import type { Sql } from '../../src/db/index.js';
+
+/** Order of rows per table: their primary key. */
+export const tableOrder: Record<string, string> = {
+  proj_documents: 'tenant, collection, document_id',
+  proj_documents_checkpoints: 'stream',
+  proj_collections: 'tenant, collection',
+  proj_collection_docs: 'tenant, collection, document_id',
+  proj_collections_checkpoints: 'stream',
+  index_documents: 'model_id, tenant, collection, document_id',
+  index_chunks: 'model_id, tenant, collection, document_id, chunk_index',
+};
+
+/**
+ * A checksum of a table's rows, ignoring when they were written (updated_at) and, for
+ * checkpoints, how far they got (a replay reads further than the live consumer may have).
+ */
+export async function checksum(sql: Sql, table: string, schema = 'public'): Promise<string> {
+  const drop = table.endsWith('_checkpoints') ? `- 'updated_at' - 'seq'` : `- 'updated_at'`;
+  const [row] = await sql.unsafe<{ sum: string; n: number }[]>(
+    `SELECT md5(coalesce(string_agg((to_jsonb(t) ${drop})::text, '|' ORDER BY ${tableOrder[table]}), '')) AS sum, count(*)::int AS n FROM "${schema}"."${table}" t`,
+  );
+  return `${row!.n}:${row!.sum}`;
+}

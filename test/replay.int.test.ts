@@ -1,0 +1,228 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startApp, type RunningApp } from '../src/app/start.js';
+import type { Config } from '../src/config/index.js';
+import { search } from '../src/consumers/indexer/search.js';
+import type { embedderHandler } from '../src/consumers/embedder/embedder-handler.js';
+import { isSluiceError } from '../src/errors/index.js';
+import { createLogger } from '../src/logger.js';
+import { embeddingsTotal } from '../src/metrics.js';
+import { Producer } from '../src/producers/index.js';
+import { getDocument, listDocuments } from '../src/projections/index.js';
+import { Replayer, replayTarget, type Replayable } from '../src/replay/index.js';
+import { bodiesBucket, durables, projections, streamName } from '../src/topology/index.js';
+import { checksum } from './harness/checksums.js';
+import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { pipelineConfig, until } from './harness/pipeline.js';
+
+describe('replay: rebuild projections from their streams', () => {
+  let db: TestDatabase;
+  let nc: NatsConnection;
+  let config: Config;
+  let app: RunningApp;
+  let replayer: Replayer;
+  const embedded = () =>
+    (
+      app.roles.find((r) => r.name === 'embedder') as unknown as {
+        handlers: ReturnType<typeof embedderHandler>[];
+      }
+    ).handlers[0]!.stats.computed;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    config = pipelineConfig(db.url, {
+      roles: ['chunker', 'embedder', 'indexer', 'projector'],
+      replayBatch: 50,
+    });
+    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
+    nc = await connect({ servers: config.natsUrl });
+    replayer = new Replayer({ nc, sql: db.sql, config, logger: createLogger({ level: 'silent' }) });
+    const producer = new Producer({ nc, namespace: config.namespace });
+    const topics = ['storage', 'network', 'billing', 'search', 'queues'];
+    for (let i = 0; i < 60; i++) {
+      await producer.publish(
+        producer.event('sluice.document.upserted.v1', {
+          tenant: i % 7 === 0 ? 'beta' : 'acme',
+          collection: `c${i % 3}`,
+          documentId: `doc-${i}`,
+          title: `Doc ${i}`,
+          text: `Document ${i} is about ${topics[i % 5]}. `.repeat(10 + (i % 9) * 20),
+          metadata: { topic: topics[i % 5]! },
+        }),
+      );
+    }
+    for (let i = 0; i < 60; i += 6) {
+      await producer.publish(
+        producer.event('sluice.document.upserted.v1', {
+          tenant: i % 7 === 0 ? 'beta' : 'acme',
+          collection: `c${i % 3}`,
+          documentId: `doc-${i}`,
+          text: 'Shorter now.',
+        }),
+      );
+    }
+    for (let i = 3; i < 60; i += 10) {
+      await producer.publish(
+        producer.event('sluice.document.deleted.v1', {
+          tenant: i % 7 === 0 ? 'beta' : 'acme',
+          collection: `c${i % 3}`,
+          documentId: `doc-${i}`,
+        }),
+      );
+    }
+    const jsm = await jetstreamManager(nc);
+    const idle = async (stream: 'events' | 'chunks' | 'vectors' | 'status', durable: string) => {
+      const i = await jsm.consumers.info(streamName(config.namespace, stream), durable);
+      return i.num_pending === 0 && i.num_ack_pending === 0;
+    };
+    await until(
+      async () => {
+        for (const [s, d] of [
+          ['events', durables.chunker],
+          ['chunks', durables.embedder(config.models[0]!)],
+          ['vectors', durables.indexer],
+          ...projections.flatMap((p) => [
+            ['events', durables.projection(p, 'events')],
+            ['status', durables.projection(p, 'status')],
+          ]),
+        ] as ['events', string][]) {
+          if (!(await idle(s, d))) return false;
+        }
+        return true;
+      },
+      120_000,
+      'pipeline idle',
+    );
+  }, 180_000);
+  afterAll(async () => {
+    await app?.stop();
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) {
+      if (
+        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
+        name === `OBJ_${bodiesBucket(config.namespace)}`
+      )
+        await jsm.streams.delete(name);
+    }
+    await nc?.close();
+    await db?.drop();
+  });
+
+  const sums = async (name: Replayable, schema = 'public') => {
+    const out: Record<string, string> = {};
+    for (const t of replayTarget(name, db.sql, nc, config.namespace).tables)
+      out[t] = await checksum(db.sql, t, schema);
+    return out;
+  };
+
+  /** Queries of the projection's readers, in a loop until stopped; counts failures. */
+  const queryLoop = (name: Replayable) => {
+    let stop = false;
+    let ok = 0;
+    const failures: unknown[] = [];
+    const done = (async () => {
+      while (!stop) {
+        try {
+          if (name === 'documents') {
+            await getDocument(db.sql, 'acme', 'c1', 'doc-1');
+            await listDocuments(db.sql, 'acme', { limit: 20 });
+          } else if (name === 'collections') {
+            await db.sql`SELECT * FROM proj_collections WHERE tenant = 'acme'`;
+          } else {
+            const [v] = await db.sql<
+              { e: string; m: string }[]
+            >`SELECT embedding::text AS e, model_id AS m FROM index_chunks LIMIT 1`;
+            const vector = new Float32Array(JSON.parse(v!.e) as number[]);
+            await search(db.sql, {
+              tenant: 'acme',
+              modelId: v!.m,
+              dimensions: 384,
+              mode: 'hybrid',
+              query: 'storage',
+              vector,
+              k: 5,
+            });
+          }
+          ok++;
+        } catch (err) {
+          failures.push(err);
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        stop = true;
+        await done;
+        return { ok, failures };
+      },
+    };
+  };
+
+  it.each(['documents', 'collections', 'index'] as const)(
+    'rebuilds %s into shadow tables identical to the live ones, swapping them in while queries keep succeeding',
+    async (name) => {
+      const before = await sums(name);
+      const embeddings = embedded();
+      const metric = (await embeddingsTotal.get()).values.reduce((n, v) => n + v.value, 0);
+      const loop = queryLoop(name);
+      const progress: number[] = [];
+      // The loop stops whatever happens, or it would run on into the next tests.
+      const result = await replayer
+        .run(name, { onProgress: (p) => progress.push(p.fraction) })
+        .finally(() => loop.stop());
+      const { ok, failures } = await loop.stop();
+
+      expect(failures).toEqual([]);
+      expect(ok).toBeGreaterThan(0);
+      expect(result.events).toBeGreaterThan(0);
+      expect(progress[progress.length - 1]).toBe(1);
+      expect(await sums(name)).toEqual(before);
+      // The replaced tables are kept for a rollback.
+      expect(await sums(name, `sluice_prev_${name}`)).toEqual(before);
+      // Nothing is chunked or embedded again: the index comes from the vectors stream.
+      expect(embedded()).toBe(embeddings);
+      expect((await embeddingsTotal.get()).values.reduce((n, v) => n + v.value, 0)).toBe(metric);
+      expect((await replayer.progress(name))!.status).toBe('done');
+    },
+    120_000,
+  );
+
+  it('refuses a second replay while previous tables are kept, and a concurrent one', async () => {
+    await expect(replayer.run('documents')).rejects.toMatchObject({
+      code: 'REPLAY_PREVIOUS_EXISTS',
+    });
+    const first = replayer.run('documents', { replacePrevious: true });
+    await new Promise((r) => setTimeout(r, 50));
+    let err: unknown;
+    try {
+      await replayer.run('documents', { replacePrevious: true });
+    } catch (e) {
+      err = e;
+    }
+    await first;
+    expect(isSluiceError(err, 'REPLAY_RUNNING')).toBe(true);
+  });
+
+  it('replays from a sequence, and rolls back to the tables it replaced', async () => {
+    const full = await sums('documents');
+    const jsm = await jetstreamManager(nc);
+    const last = (await jsm.streams.info(streamName(config.namespace, 'events'))).state.last_seq;
+    const fromSeq = last - 5;
+    await replayer.run('documents', { fromSeq, replacePrevious: true });
+    expect((await sums('documents')).proj_documents).not.toEqual(full.proj_documents);
+    // Only the last six events (deletions of six documents) were read from the event log.
+    const [counts] = await db.sql<{ inRange: number; before: number }[]>`
+      SELECT count(*) FILTER (WHERE received_version >= ${fromSeq})::int AS "inRange",
+             count(*) FILTER (WHERE received_version > 0 AND received_version < ${fromSeq})::int AS before
+      FROM proj_documents`;
+    expect(counts).toEqual({ inRange: 6, before: 0 });
+    const { rollback } = await import('../src/db/shadow.js');
+    await rollback(
+      db.sql,
+      'documents',
+      replayTarget('documents', db.sql, nc, config.namespace).tables,
+    );
+    expect(await sums('documents')).toEqual(full);
+  });
+});
