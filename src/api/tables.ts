@@ -1,4 +1,4 @@
-import { boolean, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { boolean, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * API keys. Only a sha256 of each key's secret is stored; the key itself is shown
@@ -14,3 +14,19 @@ export const apiKeys = pgTable('api_keys', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
+
+/**
+ * The model each collection's queries use. A collection without a row uses the first
+ * of SLUICE_MODELS. Switching is one update; the previous model is remembered.
+ */
+export const collectionModels = pgTable(
+  'collection_models',
+  {
+    tenant: text('tenant').notNull(),
+    collection: text('collection').notNull(),
+    activeModel: text('active_model').notNull(),
+    previousModel: text('previous_model'),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection] })],
+);

@@ -6,6 +6,7 @@ import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
+import { modelsCommand } from './commands/models.js';
 import { publishCommand } from './commands/publish.js';
 import { replayCommand } from './commands/replay.js';
 import { startCommand } from './commands/start.js';
@@ -26,6 +27,7 @@ program.addCommand(publishCommand(config));
 program.addCommand(topologyCommand(config));
 program.addCommand(dlqCommand(config));
 program.addCommand(replayCommand(config));
+program.addCommand(modelsCommand(config));
 program.addCommand(keysCommand(config));
 
 program.addCommand(configCommand(config));

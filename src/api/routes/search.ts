@@ -5,6 +5,7 @@ import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
 import { collectionExists } from '../../projections/index.js';
+import { activeModel } from '../active-models.js';
 import { principalOf } from '../auth.js';
 import { ErrorResponse, SearchRequest, SearchResponse } from '../schemas.js';
 
@@ -16,6 +17,19 @@ export interface SearchRouteOptions {
 }
 
 export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
+  // Active models, remembered for two seconds: an activation reaches every API process
+  // that quickly, and searches do not pay a query for it.
+  const cache = new Map<string, { model: string | undefined; at: number }>();
+  const active = async (tenant: string, collection: string): Promise<string | undefined> => {
+    const key = `${tenant}\u0000${collection}`;
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < 2_000) return hit.model;
+    const model = await activeModel(o.sql, tenant, collection);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(key, { model, at: Date.now() });
+    return model;
+  };
+
   app.post<{ Body: Static<typeof SearchRequest> }>(
     '/v1/search',
     {
@@ -36,7 +50,11 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       const started = performance.now();
       const { tenant } = principalOf(request);
       const body = request.body;
-      const name = body.model ?? o.defaultModel;
+      // The request's model, else the collection's active one, else the default.
+      const name =
+        body.model ??
+        (body.collection === undefined ? undefined : await active(tenant, body.collection)) ??
+        o.defaultModel;
       const embedder = o.models.get(name);
       if (!embedder) {
         throw new SluiceError(
