@@ -27,11 +27,19 @@ function isNotFound(err: unknown): boolean {
 
 const show = (v: unknown): string => JSON.stringify(v ?? null);
 
-/** Declared settings whose live value differs. Only declared keys count; server defaults do not. */
+const filtersOf = (config: object): string[] => {
+  const c = config as { filter_subject?: string; filter_subjects?: string[] };
+  return c.filter_subjects?.length ? c.filter_subjects : c.filter_subject ? [c.filter_subject] : [];
+};
+
+/**
+ * Declared settings whose live value differs. Only declared keys count; server defaults
+ * do not. A consumer's filter always counts (declaring none means the whole stream).
+ */
 function diff(declared: object, actual: object): string[] {
   const out: string[] = [];
   for (const [key, want] of Object.entries(declared)) {
-    if (want === undefined) continue;
+    if (want === undefined || key === 'filter_subject' || key === 'filter_subjects') continue;
     let have = (actual as Record<string, unknown>)[key];
     if (key === 'metadata' && typeof have === 'object' && have !== null) {
       // The server adds its own _nats.* keys; compare ours only.
@@ -39,15 +47,12 @@ function diff(declared: object, actual: object): string[] {
         Object.entries(have).filter(([k]) => Object.hasOwn(want as object, k)),
       );
     }
-    if (
-      key === 'filter_subjects' &&
-      (have === undefined || (Array.isArray(have) && have.length === 0))
-    ) {
-      // A single filter comes back as filter_subject.
-      const one = (actual as { filter_subject?: string }).filter_subject;
-      have = one ? [one] : [];
-    }
     if (show(have) !== show(want)) out.push(`${key}: ${show(have)} → ${show(want)}`);
+  }
+  if ('durable_name' in declared) {
+    const want = filtersOf(declared);
+    const have = filtersOf(actual);
+    if (show(have) !== show(want)) out.push(`filter: ${show(have)} → ${show(want)}`);
   }
   return out;
 }
@@ -129,7 +134,13 @@ export async function applyTopology(
       } else if (row.kind === 'consumer') {
         const c = d.consumers.find((x) => `${x.stream}/${x.config.durable_name}` === row.name)!;
         if (row.state === 'missing') await jsm.consumers.add(c.stream, c.config);
-        else await jsm.consumers.update(c.stream, c.config.durable_name, c.config);
+        // update() merges into the live config: name both filter keys so that an old one goes.
+        else
+          await jsm.consumers.update(c.stream, c.config.durable_name, {
+            filter_subject: undefined,
+            filter_subjects: undefined,
+            ...c.config,
+          });
       } else {
         const b = d.buckets.find((x) => x.name === row.name)!;
         await new Objm(nc).create(b.name, { replicas: b.replicas });

@@ -2,7 +2,6 @@ import type { Config } from '../config/index.js';
 import { modelKey } from '../models/index.js';
 import type { Declared } from './apply.js';
 import { bodiesBucket, consumerPair, declareStreams, type TopologyOptions } from './declare.js';
-import { Subjects } from './subjects.js';
 
 export function topologyOptions(config: Config): TopologyOptions {
   return {
@@ -30,21 +29,19 @@ export const projections = ['documents', 'collections'] as const;
 /** Everything Sluice declares on NATS for this configuration. */
 export function declareTopology(config: Config): Declared {
   const o = topologyOptions(config);
-  const s = new Subjects(config.namespace);
   const ns = config.namespace;
   const opts = { ackWaitMs: config.ackWait };
   return {
     streams: declareStreams(o),
+    // Every durable reads its whole stream, so none has a filter (see filterConfig).
     consumers: [
-      ...consumerPair(ns, 'events', durables.chunker, [s.all('events')], opts),
+      ...consumerPair(ns, 'events', durables.chunker, [], opts),
       // One embedder per model, each reading every chunk: a new model builds its own index.
-      ...config.models.flatMap((m) =>
-        consumerPair(ns, 'chunks', durables.embedder(m), [s.all('chunks')], opts),
-      ),
-      ...consumerPair(ns, 'vectors', durables.indexer, [s.allVectors()], opts),
+      ...config.models.flatMap((m) => consumerPair(ns, 'chunks', durables.embedder(m), [], opts)),
+      ...consumerPair(ns, 'vectors', durables.indexer, [], opts),
       ...projections.flatMap((p) => [
-        ...consumerPair(ns, 'events', durables.projection(p, 'events'), [s.all('events')], opts),
-        ...consumerPair(ns, 'status', durables.projection(p, 'status'), [s.all('status')], opts),
+        ...consumerPair(ns, 'events', durables.projection(p, 'events'), [], opts),
+        ...consumerPair(ns, 'status', durables.projection(p, 'status'), [], opts),
       ]),
     ],
     buckets: [{ name: bodiesBucket(config.namespace), replicas: config.streamReplicas }],
