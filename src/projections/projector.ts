@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { BatchHandler, Delivery } from '../consumers/runtime/consumer.js';
 import { decodeDocumentEvent, decodePipelineEvent } from '../consumers/runtime/decode.js';
 import type { Subjects } from '../topology/index.js';
-
 import type { CollectionsStore } from './collections/store.js';
 import type { CollectionInput } from './collections/fold.js';
 import type { DocInput } from './documents/fold.js';
-import type { DocKey, DocumentsStore } from './documents/store.js';
+import type { DocumentsStore } from './documents/store.js';
+import type { DocKey } from './rows.js';
 
 /**
  * A projection's view of one stream: how a message becomes an input (undefined: not

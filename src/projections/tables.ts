@@ -1,7 +1,7 @@
 /**
- * Table names of each projection. Live tables have these names; a replay builds the
- * same tables with a suffix (shadow) and swaps them in. Stores take a TableSet so the
- * same code writes either.
+ * Table names of each projection. Live tables have these names in the public schema; a
+ * replay builds the same tables in a schema of its own and swaps them in. Stores take
+ * the (qualified) names so the same code writes either.
  */
 export const documentsTables = {
   docs: 'proj_documents',
@@ -15,12 +15,3 @@ export const collectionsTables = {
 
 export type DocumentsTables = { [K in keyof typeof documentsTables]: string };
 export type CollectionsTables = { [K in keyof typeof collectionsTables]: string };
-
-export function withSuffix<T extends Record<string, string>>(
-  tables: T,
-  suffix: string,
-): { [K in keyof T]: string } {
-  return Object.fromEntries(Object.entries(tables).map(([k, v]) => [k, `${v}${suffix}`])) as {
-    [K in keyof T]: string;
-  };
-}

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { saveCheckpoint } from '../checkpoint.js';
-import type { DocKey } from '../documents/store.js';
+import { byKey, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js';
 import { collectionsTables, type CollectionsTables } from '../tables.js';
 import {
   applyContribution,
@@ -10,7 +10,24 @@ import {
   type DocContribution,
 } from './fold.js';
 
-const keyOf = (k: DocKey): string => `${k.tenant}\u0000${k.collection}\u0000${k.documentId}`;
+interface Row {
+  tenant: string;
+  collection: string;
+  document_id: string;
+  version: string;
+  present: boolean;
+  bytes: string;
+  chunk_version: string;
+  chunk_count: number;
+}
+
+const contributionOf = (r: Row): DocContribution => ({
+  version: Number(r.version),
+  present: r.present,
+  bytes: Number(r.bytes),
+  chunkVersion: Number(r.chunk_version),
+  chunkCount: r.chunk_count,
+});
 
 /**
  * Writes collection statistics: each document's contribution is folded, and the
@@ -27,65 +44,48 @@ export class CollectionsStore {
     items: { key: DocKey; input: CollectionInput; at: string }[],
     checkpoint: { stream: string; seq: number },
   ): Promise<void> {
-    const keys = new Map<string, DocKey>();
-    for (const { key } of items) keys.set(keyOf(key), key);
-    const sorted = [...keys.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    const keys = sortedKeys(items);
+    const inputs = byKey(items);
+    const fold = (key: DocKey, from: DocContribution): DocContribution =>
+      inputs.get(keyOf(key))!.reduce(applyContribution, from);
     const T = this.tables;
     await this.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
-      if (sorted.length > 0) {
-        const t = sorted.map((k) => k.tenant);
-        const c = sorted.map((k) => k.collection);
-        const d = sorted.map((k) => k.documentId);
-        await tx`
-          INSERT INTO ${tx(T.docs)} (tenant, collection, document_id)
-          SELECT * FROM unnest(${t}::text[], ${c}::text[], ${d}::text[]) ON CONFLICT DO NOTHING`;
-        const rows = await tx<
-          {
-            tenant: string;
-            collection: string;
-            document_id: string;
-            version: string;
-            present: boolean;
-            bytes: string;
-            chunk_version: string;
-            chunk_count: number;
-          }[]
-        >`
-          SELECT x.* FROM ${tx(T.docs)} x
-          JOIN unnest(${t}::text[], ${c}::text[], ${d}::text[]) AS u(t, c, d)
-            ON x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
-          ORDER BY x.tenant, x.collection, x.document_id
-          FOR UPDATE OF x`;
-        const before = new Map<string, DocContribution>(
-          rows.map((r) => [
-            keyOf({ tenant: r.tenant, collection: r.collection, documentId: r.document_id }),
-            {
-              version: Number(r.version),
-              present: r.present,
-              bytes: Number(r.bytes),
-              chunkVersion: Number(r.chunk_version),
-              chunkCount: r.chunk_count,
-            },
-          ]),
-        );
-        const after = new Map(before);
-        const lastEvent = new Map<string, string>();
-        for (const { key, input, at } of items) {
-          const k = keyOf(key);
-          after.set(k, applyContribution(after.get(k) ?? emptyContribution, input));
-          if (input.kind !== 'chunked') {
-            const ck = `${key.tenant}\u0000${key.collection}`;
-            if ((lastEvent.get(ck) ?? '') < at) lastEvent.set(ck, at);
-          }
+      if (keys.length > 0) {
+        const before = new Map<string, DocContribution>();
+        const lock = async (ks: DocKey[]): Promise<void> => {
+          for (const r of await lockRows<Row>(tx, T.docs, ks))
+            before.set(
+              keyOf({ tenant: r.tenant, collection: r.collection, documentId: r.document_id }),
+              contributionOf(r),
+            );
+        };
+        await lock(keys);
+        const after = new Map<string, DocContribution>();
+        const fresh = keys.filter((k) => !before.has(keyOf(k)));
+        if (fresh.length > 0) {
+          const rows = fresh.map((key) => ({ key, c: fold(key, emptyContribution) }));
+          const inserted = await this.write(tx, 'insert', rows);
+          for (const r of rows) if (inserted.has(keyOf(r.key))) after.set(keyOf(r.key), r.c);
+          // Rows another writer created since the lock: lock them and fold onto them.
+          await lock(fresh.filter((k) => !inserted.has(keyOf(k))));
         }
-        const deltas = new Map<string, { documents: number; bytes: number; chunks: number }>();
         const changed: { key: DocKey; c: DocContribution }[] = [];
-        for (const [k, c] of after) {
-          const old = before.get(k) ?? emptyContribution;
+        for (const key of keys) {
+          const k = keyOf(key);
+          const old = before.get(k);
+          if (old === undefined) continue;
+          const c = fold(key, old);
+          after.set(k, c);
+          if (JSON.stringify(old) !== JSON.stringify(c)) changed.push({ key, c });
+        }
+        if (changed.length > 0) await this.write(tx, 'update', changed);
+
+        const deltas = new Map<string, { documents: number; bytes: number; chunks: number }>();
+        for (const key of keys) {
+          const k = keyOf(key);
+          const [old, c] = [before.get(k) ?? emptyContribution, after.get(k)!];
           if (JSON.stringify(old) === JSON.stringify(c)) continue;
-          const key = keys.get(k)!;
-          changed.push({ key, c });
           const [o, n] = [counts(old), counts(c)];
           const ck = `${key.tenant}\u0000${key.collection}`;
           const dl = deltas.get(ck) ?? { documents: 0, bytes: 0, chunks: 0 };
@@ -95,15 +95,11 @@ export class CollectionsStore {
             chunks: dl.chunks + n.chunks - o.chunks,
           });
         }
-        if (changed.length > 0) {
-          await tx`
-            UPDATE ${tx(T.docs)} AS x SET version = u.v, present = u.p, bytes = u.b, chunk_version = u.cv, chunk_count = u.cc
-            FROM unnest(${changed.map((x) => x.key.tenant)}::text[], ${changed.map((x) => x.key.collection)}::text[],
-                        ${changed.map((x) => x.key.documentId)}::text[], ${changed.map((x) => x.c.version)}::bigint[],
-                        ${changed.map((x) => String(x.c.present))}::text[]::boolean[], ${changed.map((x) => x.c.bytes)}::bigint[],
-                        ${changed.map((x) => x.c.chunkVersion)}::bigint[], ${changed.map((x) => x.c.chunkCount)}::int[])
-                 AS u(t, c, d, v, p, b, cv, cc)
-            WHERE x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d`;
+        const lastEvent = new Map<string, string>();
+        for (const { key, input, at } of items) {
+          if (input.kind === 'chunked') continue;
+          const ck = `${key.tenant}\u0000${key.collection}`;
+          if ((lastEvent.get(ck) ?? '') < at) lastEvent.set(ck, at);
         }
         const cols = new Set([...deltas.keys(), ...lastEvent.keys()]);
         if (cols.size > 0) {
@@ -126,5 +122,36 @@ export class CollectionsStore {
       }
       await saveCheckpoint(tx, T.checkpoints, checkpoint.stream, checkpoint.seq);
     });
+  }
+
+  /** Inserts new rows (returning the keys inserted; a conflict is skipped) or updates rows. */
+  private async write(
+    tx: Sql,
+    mode: 'insert' | 'update',
+    rows: { key: DocKey; c: DocContribution }[],
+  ): Promise<Set<string>> {
+    const source = tx`
+      SELECT * FROM unnest(${rows.map((x) => x.key.tenant)}::text[], ${rows.map((x) => x.key.collection)}::text[],
+                           ${rows.map((x) => x.key.documentId)}::text[], ${rows.map((x) => x.c.version)}::bigint[],
+                           ${rows.map((x) => String(x.c.present))}::text[]::boolean[], ${rows.map((x) => x.c.bytes)}::bigint[],
+                           ${rows.map((x) => x.c.chunkVersion)}::bigint[], ${rows.map((x) => x.c.chunkCount)}::int[])
+               AS u(t, c, d, v, p, b, cv, cc)`;
+    if (mode === 'insert') {
+      const inserted = await tx<{ tenant: string; collection: string; document_id: string }[]>`
+        INSERT INTO ${tx(this.tables.docs)} (tenant, collection, document_id, version, present, bytes, chunk_version, chunk_count)
+        SELECT * FROM (${source}) AS s
+        ON CONFLICT (tenant, collection, document_id) DO NOTHING
+        RETURNING tenant, collection, document_id`;
+      return new Set(
+        inserted.map((r) =>
+          keyOf({ tenant: r.tenant, collection: r.collection, documentId: r.document_id }),
+        ),
+      );
+    }
+    await tx`
+      UPDATE ${tx(this.tables.docs)} AS x SET version = s.v, present = s.p, bytes = s.b, chunk_version = s.cv, chunk_count = s.cc
+      FROM (${source}) AS s
+      WHERE x.tenant = s.t AND x.collection = s.c AND x.document_id = s.d`;
+    return new Set();
   }
 }

@@ -1,15 +1,8 @@
 import type { Sql } from '../../db/index.js';
 import { saveCheckpoint } from '../checkpoint.js';
+import { byKey, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js';
 import { documentsTables, type DocumentsTables } from '../tables.js';
 import { applyDoc, emptyDoc, type DocInput, type DocState } from './fold.js';
-
-export interface DocKey {
-  tenant: string;
-  collection: string;
-  documentId: string;
-}
-
-const keyOf = (k: DocKey): string => `${k.tenant}\u0000${k.collection}\u0000${k.documentId}`;
 
 interface Row {
   tenant: string;
@@ -71,10 +64,12 @@ function fromRow(r: Row): DocState {
   };
 }
 
+export type { DocKey } from '../rows.js';
+
 /**
- * Writes the documents read model: per batch, the rows it touches are locked (in key
- * order), folded in memory, and written back in one statement with the checkpoint, in
- * one transaction.
+ * Writes the documents read model: per batch, the existing rows it touches are locked
+ * (in key order) and folded in memory; new documents are inserted and changed ones
+ * updated, with the checkpoint, in one transaction.
  */
 export class DocumentsStore {
   constructor(
@@ -86,52 +81,47 @@ export class DocumentsStore {
     items: { key: DocKey; input: DocInput }[],
     checkpoint: { stream: string; seq: number },
   ): Promise<void> {
-    const keys = new Map<string, DocKey>();
-    for (const { key } of items) keys.set(keyOf(key), key);
-    const sorted = [...keys.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-    const t = sorted.map((k) => k.tenant);
-    const c = sorted.map((k) => k.collection);
-    const d = sorted.map((k) => k.documentId);
-    const docs = this.tables.docs;
+    const keys = sortedKeys(items);
+    const inputs = byKey(items);
+    const fold = (key: DocKey, from: DocState | undefined): DocState =>
+      inputs
+        .get(keyOf(key))!
+        .reduce(applyDoc, from ?? emptyDoc(key.tenant, key.collection, key.documentId));
     await this.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
-      if (sorted.length > 0) {
-        // Rows first exist (so that concurrent writers lock the same rows), then are locked.
-        await tx`
-          INSERT INTO ${tx(docs)} (tenant, collection, document_id, version, status)
-          SELECT t, c, d, 0, 'received' FROM unnest(${t}::text[], ${c}::text[], ${d}::text[]) AS u(t, c, d)
-          ON CONFLICT DO NOTHING`;
-        const rows = await tx<Row[]>`
-          SELECT x.* FROM ${tx(docs)} x
-          JOIN unnest(${t}::text[], ${c}::text[], ${d}::text[]) AS u(t, c, d)
-            ON x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
-          ORDER BY x.tenant, x.collection, x.document_id
-          FOR UPDATE OF x`;
-        const before = new Map(
-          rows.map((r) => [
-            keyOf({ tenant: r.tenant, collection: r.collection, documentId: r.document_id }),
-            fromRow(r),
-          ]),
-        );
-        const states = new Map(before);
-        for (const { key, input } of items) {
-          const k = keyOf(key);
-          states.set(
-            k,
-            applyDoc(states.get(k) ?? emptyDoc(key.tenant, key.collection, key.documentId), input),
-          );
+      const before = new Map<string, DocState>();
+      const lock = async (ks: DocKey[]): Promise<void> => {
+        for (const r of await lockRows<Row>(tx, this.tables.docs, ks)) {
+          const s = fromRow(r);
+          before.set(keyOf(s), s);
         }
-        // Only rows that changed are written: a redelivered batch leaves the table as it was.
-        const changed = [...states.entries()]
-          .filter(([k, v]) => JSON.stringify(before.get(k)) !== JSON.stringify(v))
-          .map(([, v]) => v);
-        if (changed.length > 0) await this.write(tx, changed);
+      };
+      await lock(keys);
+      const fresh = keys.filter((k) => !before.has(keyOf(k)));
+      if (fresh.length > 0) {
+        const inserted = await this.write(
+          tx,
+          'insert',
+          fresh.map((k) => fold(k, undefined)),
+        );
+        // Rows another writer created since the lock: lock them and fold onto them.
+        await lock(fresh.filter((k) => !inserted.has(keyOf(k))));
       }
+      // Only rows that changed are written: a redelivered batch leaves the table as it was.
+      const changed: DocState[] = [];
+      for (const k of keys) {
+        const old = before.get(keyOf(k));
+        if (old === undefined) continue;
+        const next = fold(k, old);
+        if (JSON.stringify(old) !== JSON.stringify(next)) changed.push(next);
+      }
+      if (changed.length > 0) await this.write(tx, 'update', changed);
       await saveCheckpoint(tx, this.tables.checkpoints, checkpoint.stream, checkpoint.seq);
     });
   }
 
-  private async write(tx: Sql, s: DocState[]): Promise<void> {
+  /** Inserts new rows (returning the keys inserted; a conflict is skipped) or updates rows. */
+  private async write(tx: Sql, mode: 'insert' | 'update', s: DocState[]): Promise<Set<string>> {
     // postgres.js serialises text arrays reliably; other types are cast from text by the server.
     const col = (f: (x: DocState) => string | number | null): (string | null)[] =>
       s.map((x) => {
@@ -140,13 +130,10 @@ export class DocumentsStore {
       });
     const json = (v: unknown): string | null => (v === null ? null : JSON.stringify(v));
     const ints = (xs: number[]): string => `{${xs.join(',')}}`;
-    await tx`
-      INSERT INTO ${tx(this.tables.docs)} AS x (tenant, collection, document_id, version, status, received_version, title, uri,
-        mime_type, metadata, content_hash, bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at,
-        chunk_count, parts, embedded_parts, indexed_parts, model_id, last_error, updated_at)
+    const source = tx`
       SELECT tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata,
              content_hash, bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count,
-             parts, embedded_parts::int[], indexed_parts::int[], model_id, last_error, now()
+             parts, embedded_parts::int[], indexed_parts::int[], model_id, last_error
       FROM unnest(
         ${col((x) => x.tenant)}::text[], ${col((x) => x.collection)}::text[], ${col((x) => x.documentId)}::text[],
         ${col((x) => x.version)}::text[]::bigint[], ${col((x) => x.status)}::text[], ${col((x) => x.receivedVersion)}::text[]::bigint[],
@@ -158,14 +145,31 @@ export class DocumentsStore {
         ${col((x) => ints(x.indexedParts))}::text[], ${col((x) => x.modelId)}::text[], ${col((x) => json(x.lastError))}::text[]::jsonb[]
       ) AS u(tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata, content_hash,
              bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count, parts,
-             embedded_parts, indexed_parts, model_id, last_error)
-      ON CONFLICT (tenant, collection, document_id) DO UPDATE SET
-        version = EXCLUDED.version, status = EXCLUDED.status, received_version = EXCLUDED.received_version,
-        title = EXCLUDED.title, uri = EXCLUDED.uri, mime_type = EXCLUDED.mime_type, metadata = EXCLUDED.metadata,
-        content_hash = EXCLUDED.content_hash, bytes = EXCLUDED.bytes, received_at = EXCLUDED.received_at,
-        deleted_at = EXCLUDED.deleted_at, chunked_at = EXCLUDED.chunked_at, embedded_at = EXCLUDED.embedded_at,
-        indexed_at = EXCLUDED.indexed_at, failed_at = EXCLUDED.failed_at, chunk_count = EXCLUDED.chunk_count,
-        parts = EXCLUDED.parts, embedded_parts = EXCLUDED.embedded_parts, indexed_parts = EXCLUDED.indexed_parts,
-        model_id = EXCLUDED.model_id, last_error = EXCLUDED.last_error, updated_at = now()`;
+             embedded_parts, indexed_parts, model_id, last_error)`;
+    if (mode === 'insert') {
+      const rows = await tx<{ tenant: string; collection: string; document_id: string }[]>`
+        INSERT INTO ${tx(this.tables.docs)} (tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata,
+             content_hash, bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count,
+             parts, embedded_parts, indexed_parts, model_id, last_error, updated_at)
+        SELECT *, now() FROM (${source}) AS s
+        ON CONFLICT (tenant, collection, document_id) DO NOTHING
+        RETURNING tenant, collection, document_id`;
+      return new Set(
+        rows.map((r) =>
+          keyOf({ tenant: r.tenant, collection: r.collection, documentId: r.document_id }),
+        ),
+      );
+    }
+    await tx`
+      UPDATE ${tx(this.tables.docs)} AS x SET
+        version = s.version, status = s.status, received_version = s.received_version, title = s.title, uri = s.uri,
+        mime_type = s.mime_type, metadata = s.metadata, content_hash = s.content_hash, bytes = s.bytes,
+        received_at = s.received_at, deleted_at = s.deleted_at, chunked_at = s.chunked_at, embedded_at = s.embedded_at,
+        indexed_at = s.indexed_at, failed_at = s.failed_at, chunk_count = s.chunk_count, parts = s.parts,
+        embedded_parts = s.embedded_parts, indexed_parts = s.indexed_parts, model_id = s.model_id,
+        last_error = s.last_error, updated_at = now()
+      FROM (${source}) AS s
+      WHERE x.tenant = s.tenant AND x.collection = s.collection AND x.document_id = s.document_id`;
+    return new Set();
   }
 }
