@@ -73,78 +73,162 @@ export class VectorIndex {
     this.indexed.add(modelId);
   }
 
-  /** Applies vectors parts in one transaction; documents are locked in a fixed order. */
+  /**
+   * Applies vectors parts in one transaction, with a handful of statements per batch:
+   * the documents' rows are locked (in key order), each part is fenced against its
+   * document's state in memory, in order, and then the document rows, the chunk
+   * deletions and the chunk upserts are written once each.
+   */
   async apply(parts: VectorsV1[]): Promise<ApplyOutcome[]> {
+    const keyOf = (p: VectorsV1): string =>
+      `${p.model}\u0000${p.tenant}\u0000${p.collection}\u0000${p.documentId}`;
     const order = parts
-      .map((p, i) => ({ p, i }))
-      .sort(
-        (a, b) =>
-          `${a.p.model}\u0000${a.p.tenant}\u0000${a.p.collection}\u0000${a.p.documentId}`.localeCompare(
-            `${b.p.model}\u0000${b.p.tenant}\u0000${b.p.collection}\u0000${b.p.documentId}`,
-          ) || a.p.version - b.p.version,
-      );
+      .map((p, i) => ({ p, i, k: keyOf(p) }))
+      .sort((a, b) => (a.k < b.k ? -1 : a.k > b.k ? 1 : a.p.version - b.p.version));
+    const docs = new Map<string, VectorsV1>();
+    for (const { p, k } of order) if (!docs.has(k)) docs.set(k, p);
+    const keys = [...docs.values()];
+    const col = <T>(f: (p: VectorsV1) => T): T[] => keys.map(f);
     const outcomes = new Array<ApplyOutcome>(parts.length);
-    await this.sql.begin(async (tx) => {
-      for (const { p, i } of order) outcomes[i] = await this.applyOne(tx as unknown as Sql, p);
+    await this.sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      const D = this.tables.documents;
+      const key = tx`unnest(${col((p) => p.model)}::text[], ${col((p) => p.tenant)}::text[],
+                            ${col((p) => p.collection)}::text[], ${col((p) => p.documentId)}::text[]) AS u(m, t, c, d)`;
+      await tx`
+        INSERT INTO ${tx(D)} (model_id, tenant, collection, document_id, version, deleted, chunk_count)
+        SELECT m, t, c, d, 0, false, 0 FROM ${key} ON CONFLICT DO NOTHING`;
+      const rows = await tx<
+        {
+          model_id: string;
+          tenant: string;
+          collection: string;
+          document_id: string;
+          version: string;
+          deleted: boolean;
+          chunk_count: number;
+        }[]
+      >`
+        SELECT x.model_id, x.tenant, x.collection, x.document_id, x.version, x.deleted, x.chunk_count
+        FROM ${tx(D)} x JOIN ${key}
+          ON x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
+        ORDER BY x.model_id, x.tenant, x.collection, x.document_id
+        FOR UPDATE OF x`;
+      const state = new Map(
+        rows.map((r) => [
+          `${r.model_id}\u0000${r.tenant}\u0000${r.collection}\u0000${r.document_id}`,
+          {
+            version: Number(r.version),
+            deleted: r.deleted,
+            chunkCount: r.chunk_count,
+            changed: false,
+          },
+        ]),
+      );
+      // Per document: the lowest chunk index deleted from the table (0: all), and the
+      // chunk rows to upsert by index (a later version's row replaces an earlier one).
+      const deleteFrom = new Map<string, number>();
+      const upserts = new Map<string, Map<number, { p: VectorsV1; j: number }>>();
+      for (const { p, i, k } of order) {
+        const st = state.get(k)!;
+        const pending = upserts.get(k) ?? new Map<number, { p: VectorsV1; j: number }>();
+        upserts.set(k, pending);
+        const dropFrom = (n: number): void => {
+          deleteFrom.set(k, Math.min(deleteFrom.get(k) ?? n, n));
+          for (const idx of pending.keys()) if (idx >= n) pending.delete(idx);
+        };
+        if (st.version > p.version) {
+          outcomes[i] = 'stale';
+          continue;
+        }
+        if (p.deleted) {
+          if (st.version === p.version) {
+            outcomes[i] = 'stale';
+            continue;
+          }
+          Object.assign(st, { version: p.version, deleted: true, chunkCount: 0, changed: true });
+          dropFrom(0);
+          outcomes[i] = 'applied';
+          continue;
+        }
+        if (st.version === p.version && st.deleted) {
+          outcomes[i] = 'stale';
+          continue;
+        }
+        if (st.version < p.version) {
+          Object.assign(st, {
+            version: p.version,
+            deleted: false,
+            chunkCount: p.chunkCount,
+            changed: true,
+          });
+          // Chunks past the new end vanished with this version.
+          dropFrom(p.chunkCount);
+        }
+        p.chunks.forEach((c, j) => {
+          const had = pending.get(c.index);
+          if (!had || had.p.version <= p.version) pending.set(c.index, { p, j });
+        });
+        outcomes[i] = 'applied';
+      }
+
+      const changed = [...state.entries()].filter(([, st]) => st.changed);
+      if (changed.length > 0) {
+        const [m, t, c, d] = [0, 1, 2, 3].map((n) => changed.map(([k]) => k.split('\u0000')[n]!));
+        await tx`
+          UPDATE ${tx(D)} AS x SET version = u.v, deleted = u.del, chunk_count = u.n, updated_at = now()
+          FROM unnest(${m!}::text[], ${t!}::text[], ${c!}::text[], ${d!}::text[],
+                      ${changed.map(([, st]) => st.version)}::bigint[],
+                      ${changed.map(([, st]) => String(st.deleted))}::text[]::boolean[],
+                      ${changed.map(([, st]) => st.chunkCount)}::int[]) AS u(m, t, c, d, v, del, n)
+          WHERE x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d`;
+      }
+      if (deleteFrom.size > 0) {
+        const del = [...deleteFrom.entries()];
+        const [m, t, c, d] = [0, 1, 2, 3].map((n) => del.map(([k]) => k.split('\u0000')[n]!));
+        await tx`
+          DELETE FROM ${tx(this.tables.chunks)} x
+          USING unnest(${m!}::text[], ${t!}::text[], ${c!}::text[], ${d!}::text[], ${del.map(([, n]) => n)}::int[])
+            AS u(m, t, c, d, n)
+          WHERE x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
+            AND x.chunk_index >= u.n`;
+      }
+      const chunkRows = [...upserts.values()].flatMap((byIndex) => [...byIndex.values()]);
+      if (chunkRows.length > 0) await this.upsertChunks(tx, chunkRows);
     });
     return outcomes;
   }
 
-  private async applyOne(tx: Sql, p: VectorsV1): Promise<ApplyOutcome> {
-    const doc = { m: p.model, t: p.tenant, c: p.collection, d: p.documentId };
-    await tx`
-      INSERT INTO ${tx(this.tables.documents)} (model_id, tenant, collection, document_id, version, deleted, chunk_count)
-      VALUES (${doc.m}, ${doc.t}, ${doc.c}, ${doc.d}, 0, false, 0)
-      ON CONFLICT DO NOTHING`;
-    const [row] = await tx<{ version: string; deleted: boolean }[]>`
-      SELECT version, deleted FROM ${tx(this.tables.documents)}
-      WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}
-      FOR UPDATE`;
-    const current = Number(row!.version);
-    if (current > p.version) return 'stale';
-
-    if (p.deleted) {
-      if (current === p.version) return 'stale';
-      await tx`
-        UPDATE ${tx(this.tables.documents)} SET version = ${p.version}, deleted = true, chunk_count = 0, updated_at = now()
-        WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
-      await tx`
-        DELETE FROM ${tx(this.tables.chunks)}
-        WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
-      return 'applied';
-    }
-    if (current === p.version && row!.deleted) return 'stale';
-    if (current < p.version) {
-      await tx`
-        UPDATE ${tx(this.tables.documents)} SET version = ${p.version}, deleted = false, chunk_count = ${p.chunkCount}, updated_at = now()
-        WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}`;
-      // Chunks past the new end vanished with this version.
-      await tx`
-        DELETE FROM ${tx(this.tables.chunks)}
-        WHERE model_id = ${doc.m} AND tenant = ${doc.t} AND collection = ${doc.c} AND document_id = ${doc.d}
-          AND chunk_index >= ${p.chunkCount}`;
-    }
-    if (p.chunks.length === 0) return 'applied';
-    const vectors = unpackVectors(p.vectors, p.chunks.length, p.dimensions).map(vectorText);
-    const c = p.chunks;
+  private async upsertChunks(tx: Sql, rows: { p: VectorsV1; j: number }[]): Promise<void> {
+    // Each part's vectors are unpacked once.
+    const unpacked = new Map<VectorsV1, string[]>();
+    const vector = ({ p, j }: { p: VectorsV1; j: number }): string => {
+      let v = unpacked.get(p);
+      if (!v) {
+        v = unpackVectors(p.vectors, p.chunks.length, p.dimensions).map(vectorText);
+        unpacked.set(p, v);
+      }
+      return v[j]!;
+    };
+    const col = <T>(f: (r: { p: VectorsV1; j: number }) => T): T[] => rows.map(f);
+    const chunk = (r: { p: VectorsV1; j: number }) => r.p.chunks[r.j]!;
     await tx`
       INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
                                 content_hash, text, headings, title, uri, metadata, embedding, tsv)
-      SELECT ${doc.m}, ${doc.t}, ${doc.c}, ${doc.d}, i, id, ${p.version}, h, tx,
-             ARRAY(SELECT jsonb_array_elements_text(hd)), ${p.document.title ?? null}, ${p.document.uri ?? null},
-             ${JSON.stringify(p.document.metadata ?? {})}::jsonb, e::vector,
-
+      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)), ti, ur, md, e::vector,
              to_tsvector('english'::regconfig,
-               ${p.document.title ?? ''} || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
-      FROM unnest(${c.map((x) => x.index)}::int[], ${c.map((x) => x.id)}::text[], ${c.map((x) => x.hash)}::text[],
-                  ${c.map((x) => x.text)}::text[], ${c.map((x) => JSON.stringify(x.headings))}::jsonb[], ${vectors}::text[])
-           AS u(i, id, h, tx, hd, e)
+               coalesce(ti, '') || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
+      FROM unnest(${col((r) => r.p.model)}::text[], ${col((r) => r.p.tenant)}::text[], ${col((r) => r.p.collection)}::text[],
+                  ${col((r) => r.p.documentId)}::text[], ${col((r) => chunk(r).index)}::int[], ${col((r) => chunk(r).id)}::text[],
+                  ${col((r) => r.p.version)}::bigint[], ${col((r) => chunk(r).hash)}::text[], ${col((r) => chunk(r).text)}::text[],
+                  ${col((r) => JSON.stringify(chunk(r).headings))}::text[]::jsonb[], ${col((r) => r.p.document.title ?? null)}::text[],
+                  ${col((r) => r.p.document.uri ?? null)}::text[], ${col((r) => JSON.stringify(r.p.document.metadata ?? {}))}::text[]::jsonb[],
+                  ${col(vector)}::text[])
+           AS u(m, t, c, d, i, id, v, h, tx, hd, ti, ur, md, e)
       ON CONFLICT (model_id, tenant, collection, document_id, chunk_index) DO UPDATE SET
         chunk_id = EXCLUDED.chunk_id, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
         text = EXCLUDED.text, headings = EXCLUDED.headings, title = EXCLUDED.title, uri = EXCLUDED.uri,
         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
-
       WHERE x.version <= EXCLUDED.version`;
-    return 'applied';
   }
 }
