@@ -24,7 +24,7 @@ import {
 } from '../db/shadow.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
-import { Subjects, streamName, type StreamKey } from '../topology/index.js';
+import { streamName, type StreamKey } from '../topology/index.js';
 import type { StreamProgress } from './tables.js';
 import { replayTarget, type Replayable, type ReplayTarget } from './targets.js';
 
@@ -55,13 +55,9 @@ export interface ReplayResult {
   events: number;
   seconds: number;
   eventsPerSecond: number;
+  /** Seconds of each phase of this run (a resumed run lacks the ones it skipped). */
+  phases: { load?: number; indexes?: number; swap?: number; catchUp: number };
 }
-
-const filters: Record<string, (s: Subjects) => string> = {
-  events: (s) => s.all('events'),
-  status: (s) => s.all('status'),
-  vectors: (s) => s.allVectors(),
-};
 
 export function replayDurable(projection: Replayable, stream: StreamKey): string {
   return `replay-${projection}-${stream}`;
@@ -77,13 +73,9 @@ const LOCK = (p: Replayable): string => `sluice:replay:${p}`;
  * them too (projections are idempotent, so applying one twice is harmless).
  */
 export class Replayer {
-  private readonly subjects: Subjects;
-
   constructor(
     private readonly o: { nc: NatsConnection; sql: Sql; config: Config; logger: Logger },
-  ) {
-    this.subjects = new Subjects(o.config.namespace);
-  }
+  ) {}
 
   async run(name: Replayable, opts: ReplayOptions = {}): Promise<ReplayResult> {
     const { sql, nc, config } = this.o;
@@ -126,24 +118,37 @@ export class Replayer {
         log.info({ streams: row.streams }, 'replay started');
       }
 
+      const phases: ReplayResult['phases'] = { catchUp: 0 };
+      let t = performance.now();
+      const lap = (): number => {
+        const now = performance.now();
+        const seconds = (now - t) / 1000;
+        t = now;
+        return Math.round(seconds * 100) / 100;
+      };
       if (!swapped) {
         await this.setStatus(name, 'running');
         const completed = await this.drive(jsm, target, shadowSchema(name), opts, log);
         if (!completed) return this.cancelled(name, started);
-        log.info('replayed: building indexes and swapping');
+        phases.load = lap();
+        log.info({ seconds: phases.load }, 'replayed: building indexes');
         await finishShadow(
           sql,
           name,
           target.tables,
           (await target.extraIndexes?.(shadowSchema(name))) ?? [],
         );
+        phases.indexes = lap();
         await swapIn(sql, name, target.tables, opts.replacePrevious ?? false);
+        phases.swap = lap();
+        log.info({ indexes: phases.indexes, swap: phases.swap }, 'swapped in');
       }
       await this.setStatus(name, 'swapped');
       // Messages handled live meanwhile went to the old tables: apply them to the new ones.
       await this.resetStops(jsm, target);
       const completed = await this.drive(jsm, target, LIVE, opts, log);
       if (!completed) return this.cancelled(name, started);
+      phases.catchUp = lap();
       for (const s of target.streams)
         await jsm.consumers
           .delete(streamName(config.namespace, s), replayDurable(name, s))
@@ -155,12 +160,13 @@ export class Replayer {
       );
       const seconds = (Date.now() - started) / 1000;
       await sql`UPDATE replays SET status = 'done', finished_at = now(), updated_at = now(), error = null WHERE projection = ${name}`;
-      log.info({ events, seconds }, 'replay done');
+      log.info({ events, seconds, phases }, 'replay done');
       return {
         projection: name,
         events,
         seconds,
         eventsPerSecond: Math.round(events / Math.max(seconds, 0.001)),
+        phases,
       };
     } catch (err) {
       if (!(
@@ -263,6 +269,7 @@ export class Replayer {
       events: 0,
       seconds: (Date.now() - started) / 1000,
       eventsPerSecond: 0,
+      phases: { catchUp: 0 },
     };
   }
 
@@ -308,7 +315,6 @@ export class Replayer {
         ack_wait: this.o.config.ackWait * 1_000_000,
         max_ack_pending: 10_000,
         max_deliver: -1,
-        filter_subjects: [filters[s]!(this.subjects)],
         ...start,
       });
       const stop = info.state.last_seq;
@@ -362,6 +368,8 @@ export class Replayer {
             handler: target.handler(s, schema),
             batchSize: config.replayBatch,
             batchWaitMs: 20,
+            // Two batches in flight: one decoded and encoded here while the other is in Postgres.
+            concurrency: 2,
             mode: 'replay',
           },
           deps,

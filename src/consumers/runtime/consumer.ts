@@ -133,7 +133,11 @@ export class DurableConsumer {
 
   async start(): Promise<void> {
     const js = jetstream(this.deps.nc);
-    const window = Math.min(1000, this.batchSize * (this.spec.concurrency ?? 1) * 2);
+    // Messages pulled ahead: two batches per slot up to 1000, and two batches at least.
+    const window = Math.max(
+      Math.min(1000, this.batchSize * (this.spec.concurrency ?? 1) * 2),
+      this.batchSize * 2,
+    );
     const main = await js.consumers.get(
       streamName(this.deps.namespace, this.spec.stream),
       this.spec.durable,
