@@ -3,8 +3,10 @@
  * a namespace of their own, medians and a markdown table. Benchmarks print figures;
  * they never pass or fail on a timing.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -101,3 +103,60 @@ export function rssOf(pid: number): { rss: number; peak: number } {
 }
 
 export const sharedDir = join(packageRoot, '..', 'shared');
+
+export interface Passage {
+  id: string;
+  title: string;
+  text: string;
+}
+
+/** The first N SciFact documents (CC BY-NC: read at run time, never copied into the repository). */
+export function passages(n: number): Passage[] {
+  const lines = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
+  return lines.slice(0, n).map((l) => {
+    const d = JSON.parse(l) as { _id: string; title: string; text: string };
+    return { id: d._id, title: d.title, text: `${d.title}\n\n${d.text}` };
+  });
+}
+
+/** A `sluice` process from source, its output kept (the last 50 kB). */
+export function sluice(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; log: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
+    {
+      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
+  child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
+  return { child, log: () => out };
+}
+
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Deletes a namespace's streams. */
+export async function drop(nc: NatsConnection, namespace: string): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for await (const name of jsm.streams.names()) {
+    if (name.startsWith(`${namespace.toUpperCase()}_`) || name === `OBJ_${namespace}_bodies`)
+      await jsm.streams.delete(name);
+  }
+}

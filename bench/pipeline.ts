@@ -11,8 +11,6 @@
  * Passages: the first N SciFact documents (title + text, about 200 words each) from
  * ../shared/datasets (CC BY-NC: read at run time, never copied into the repository).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoTokenizer, env as hf } from '@huggingface/transformers';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -23,19 +21,23 @@ import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { embedTextOf } from '../src/contracts/index.js';
 import { meanPoolNormalize } from '../src/models/index.js';
-import { packageRoot } from '../src/paths.js';
 import { Producer } from '../src/producers/index.js';
 import { Subjects, applyTopology, declareTopology } from '../src/topology/index.js';
 import {
   benchDatabase,
   benchNamespace,
+  drop,
   flag,
   machine,
   median,
+  passages,
   rssOf,
   servers,
   sharedDir,
+  sluice,
   table,
+  waitFor,
+  type Passage,
 } from './lib.js';
 
 const PASSAGES = flag('passages', 2000);
@@ -46,60 +48,6 @@ const LARGE = flag('large-backlog', 20000);
 const MODEL = 'minilm-l6-random';
 const MODELS_DIR = join(sharedDir, 'models');
 const THREADS = 2;
-
-interface Passage {
-  id: string;
-  title: string;
-  text: string;
-}
-
-function passages(n: number): Passage[] {
-  const lines = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean);
-  return lines.slice(0, n).map((l) => {
-    const d = JSON.parse(l) as { _id: string; title: string; text: string };
-    return { id: d._id, title: d.title, text: `${d.title}\n\n${d.text}` };
-  });
-}
-
-function sluice(
-  args: string[],
-  env: Record<string, string>,
-): { child: ChildProcess; log: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
-    {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
-  child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
-  return { child, log: () => out };
-}
-
-async function waitFor(
-  check: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function drop(nc: NatsConnection, namespace: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) {
-    if (name.startsWith(`${namespace.toUpperCase()}_`) || name === `OBJ_${namespace}_bodies`)
-      await jsm.streams.delete(name);
-  }
-}
 
 function envOf(config: Config, databaseUrl: string, roles: string): Record<string, string> {
   return {
