@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../src/api/app.js';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { search } from '../src/consumers/indexer/search.js';
@@ -224,5 +225,38 @@ describe('replay: rebuild projections from their streams', () => {
       replayTarget('documents', db.sql, nc, config.namespace).tables,
     );
     expect(await sums('documents')).toEqual(full);
+  });
+
+  it('runs, reports and refuses replays over HTTP', async () => {
+    const api = await buildApp({
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+      auth: { mode: 'off', tenant: 'acme' },
+      ingest: { producer: new Producer({ nc, namespace: config.namespace }) },
+      replayer,
+    });
+    try {
+      const post = (url: string, payload: object = {}) =>
+        api.inject({ method: 'POST', url, payload });
+      expect((await post('/v1/replays/nonsense')).json().error.code).toBe('REQUEST_INVALID');
+      expect((await post('/v1/replays/collections', { fromSeq: 0 })).statusCode).toBe(400);
+      expect((await post('/v1/replays/collections/cancel')).statusCode).toBe(404);
+
+      const started = await post('/v1/replays/collections', { replacePrevious: true });
+      expect(started.statusCode).toBe(202);
+      let last: { status: string; fraction: number; etaSeconds: number | null } | undefined;
+      await until(async () => {
+        const r = await api.inject({ method: 'GET', url: '/v1/replays/collections' });
+        last = r.json();
+        return last!.status === 'done';
+      });
+      expect(last).toMatchObject({ fraction: 1, etaSeconds: 0 });
+      const all = (await api.inject({ method: 'GET', url: '/v1/replays' })).json<{
+        items: { projection: string }[];
+      }>();
+      expect(all.items.map((i) => i.projection)).toContain('collections');
+    } finally {
+      await api.close();
+    }
   });
 });
