@@ -16,6 +16,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
 import { createKey } from '../src/api/keys.js';
 import { search, type SearchMode } from '../src/consumers/indexer/search.js';
@@ -26,6 +27,7 @@ import { packageRoot } from '../src/paths.js';
 import {
   benchDatabase,
   benchNamespace,
+  drop,
   flag,
   machine,
   percentile,
@@ -77,6 +79,8 @@ function jitter(v: Float32Array, seed: number): Float32Array {
 async function main(): Promise<void> {
   const { natsUrl, databaseUrl } = servers();
   const db = await benchDatabase(databaseUrl);
+  // The API process declares its streams here; they are deleted at the end.
+  const namespace = benchNamespace('bsr');
   const database = createDatabase({
     url: db.url,
     max: CONNECTIONS + 2,
@@ -125,7 +129,6 @@ async function main(): Promise<void> {
     const { key } = await createKey(sql, { tenant: 'bench' });
 
     // The API in a process of its own, as deployed.
-    const namespace = benchNamespace('bsr');
     const api = spawn(
       process.execPath,
       ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
@@ -256,6 +259,9 @@ async function main(): Promise<void> {
     await embedder.close();
     await database.close();
     await db.drop();
+    const nc = await connect({ servers: natsUrl });
+    await drop(nc, namespace);
+    await nc.close();
   }
 }
 
