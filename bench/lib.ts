@@ -5,8 +5,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -149,14 +147,5 @@ export async function waitFor(
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** Deletes a namespace's streams. */
-export async function drop(nc: NatsConnection, namespace: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) {
-    if (name.startsWith(`${namespace.toUpperCase()}_`) || name === `OBJ_${namespace}_bodies`)
-      await jsm.streams.delete(name);
   }
 }

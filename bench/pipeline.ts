@@ -22,11 +22,15 @@ import { loadConfig, type Config } from '../src/config/index.js';
 import { embedTextOf } from '../src/contracts/index.js';
 import { meanPoolNormalize } from '../src/models/index.js';
 import { Producer } from '../src/producers/index.js';
-import { Subjects, applyTopology, declareTopology } from '../src/topology/index.js';
+import {
+  Subjects,
+  applyTopology,
+  declareTopology,
+  deleteNamespace,
+} from '../src/topology/index.js';
 import {
   benchDatabase,
   benchNamespace,
-  drop,
   flag,
   machine,
   median,
@@ -109,7 +113,7 @@ async function pipeline(nc: NatsConnection, base: Config, databaseUrl: string, d
   await sql.end();
   p.child.kill('SIGTERM');
   await new Promise((r) => p.child.once('exit', r));
-  await drop(nc, config.namespace);
+  await deleteNamespace(nc, config.namespace);
   return { seconds, chunks: chunks.map(embedTextOf), peakRss: Math.max(peak, hwm) };
 }
 
@@ -210,7 +214,7 @@ async function backlogRss(
   ).consumers.info(`${config.namespace.toUpperCase()}_CHUNKS`, `embedder-${MODEL}`);
   p.child.kill('SIGTERM');
   await new Promise((r) => p.child.once('exit', r));
-  await drop(nc, config.namespace);
+  await deleteNamespace(nc, config.namespace);
   return {
     peak: Math.max(...samples),
     end: samples[samples.length - 1]!,

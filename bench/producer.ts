@@ -13,7 +13,13 @@ import { loadConfig, type Config } from '../src/config/index.js';
 import type { SluiceEvent } from '../src/contracts/index.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
-import { Subjects, applyTopology, declareTopology, streamName } from '../src/topology/index.js';
+import {
+  Subjects,
+  applyTopology,
+  declareTopology,
+  streamName,
+  deleteNamespace,
+} from '../src/topology/index.js';
 import { benchNamespace, flag, machine, median, servers, table } from './lib.js';
 
 const EVENTS = flag('events', 100_000);
@@ -38,14 +44,6 @@ async function freshTopology(nc: NatsConnection, base: Config): Promise<Config> 
   const config = { ...base, namespace: benchNamespace('bp') };
   await applyTopology(await jetstreamManager(nc), nc, declareTopology(config));
   return config;
-}
-
-async function dropTopology(nc: NatsConnection, namespace: string): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  for await (const name of jsm.streams.names()) {
-    if (name.startsWith(`${namespace.toUpperCase()}_`) || name === `OBJ_${namespace}_bodies`)
-      await jsm.streams.delete(name);
-  }
 }
 
 /** Publishes with at most IN_FLIGHT acks pending: the window every path below uses. */
@@ -145,7 +143,7 @@ async function http(
   });
   await app.close();
   const count = await stored(nc, config.namespace);
-  await dropTopology(nc, config.namespace);
+  await deleteNamespace(nc, config.namespace);
   if (result.non2xx > 0) throw new Error(`${result.non2xx} HTTP answers were not 2xx`);
   return {
     eventsPerSecond: count / HTTP_SECONDS,
@@ -175,7 +173,7 @@ async function main(): Promise<void> {
       if (n !== EVENTS) throw new Error(`${kind}: ${n} of ${EVENTS} stored`);
       rates[kind].push(rate);
       process.stderr.write(`round ${r + 1} ${kind}: ${Math.round(rate)} events/s\n`);
-      await dropTopology(nc, config.namespace);
+      await deleteNamespace(nc, config.namespace);
     }
   }
   const rawMed = median(rates.raw);

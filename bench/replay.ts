@@ -29,11 +29,11 @@ import {
   declareTopology,
   streamName,
   type StreamKey,
+  deleteNamespace,
 } from '../src/topology/index.js';
 import {
   benchDatabase,
   benchNamespace,
-  drop,
   flag,
   machine,
   passages,
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await database.close();
-    await drop(nc, config.namespace);
+    await deleteNamespace(nc, config.namespace);
     await nc.close();
     await db.drop();
   }

@@ -24,10 +24,10 @@ import { hnswIndexName } from '../src/consumers/indexer/store.js';
 import { createDatabase } from '../src/db/index.js';
 import { Embedder, describeModel } from '../src/models/index.js';
 import { packageRoot } from '../src/paths.js';
+import { deleteNamespace } from '../src/topology/index.js';
 import {
   benchDatabase,
   benchNamespace,
-  drop,
   flag,
   machine,
   percentile,
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
     await database.close();
     await db.drop();
     const nc = await connect({ servers: natsUrl });
-    await drop(nc, namespace);
+    await deleteNamespace(nc, namespace);
     await nc.close();
   }
 }

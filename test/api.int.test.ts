@@ -1,4 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
@@ -8,7 +7,7 @@ import type { Config } from '../src/config/index.js';
 import { errorCodes } from '../src/errors/index.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
-import { bodiesBucket } from '../src/topology/index.js';
+import { deleteNamespace } from '../src/topology/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { client } from './harness/http.js';
 import { STATIC_MODEL } from './harness/models.js';
@@ -127,14 +126,7 @@ describe('HTTP API over the read models and the index', () => {
   }, 180_000);
   afterAll(async () => {
     await app?.stop();
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

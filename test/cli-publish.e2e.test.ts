@@ -6,7 +6,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromMessage, validateEvent } from '../src/contracts/index.js';
 import type { Config } from '../src/config/index.js';
-import { streamName } from '../src/topology/index.js';
+import { streamName, deleteNamespace } from '../src/topology/index.js';
 import { runCli } from './harness/cli.js';
 import { testConfig } from './harness/config.js';
 
@@ -30,11 +30,7 @@ describe('sluice publish and sluice topology (CLI processes)', () => {
     writeFileSync(join(dir, '.hidden'), 'skipped');
   });
   afterAll(async () => {
-    const prefix = `${config.namespace.toUpperCase()}_`;
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(prefix) || name === `OBJ_${config.namespace}_bodies`)
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc.close();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -1,9 +1,8 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../src/config/index.js';
 import { Producer } from '../src/producers/index.js';
-import { bodiesBucket } from '../src/topology/index.js';
+import { deleteNamespace } from '../src/topology/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { RANDOM_MODEL, hasModel, testModelsDir } from './harness/models.js';
 import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
@@ -35,14 +34,7 @@ describe('kill -9 mid-batch, then restart', () => {
   });
   afterAll(async () => {
     await proc?.kill('SIGKILL');
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

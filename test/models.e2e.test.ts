@@ -6,7 +6,7 @@ import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import type { embedderHandler } from '../src/consumers/embedder/embedder-handler.js';
 import { createLogger } from '../src/logger.js';
-import { bodiesBucket, durables, retryDurable, streamName } from '../src/topology/index.js';
+import { durables, retryDurable, streamName, deleteNamespace } from '../src/topology/index.js';
 import { runCli } from './harness/cli.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { client } from './harness/http.js';
@@ -79,14 +79,7 @@ describe.runIf(hasModel(RANDOM_MODEL) && hasModel(STATIC_MODEL))(
     }, 180_000);
     afterAll(async () => {
       await app?.stop();
-      const jsm = await jetstreamManager(nc);
-      for await (const name of jsm.streams.names()) {
-        if (
-          name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-          name === `OBJ_${bodiesBucket(config.namespace)}`
-        )
-          await jsm.streams.delete(name);
-      }
+      await deleteNamespace(nc, config.namespace);
       await nc?.close();
       await db?.drop();
     });

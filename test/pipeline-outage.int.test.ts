@@ -1,4 +1,3 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
 import { createDatabase, type Database } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
-import { bodiesBucket } from '../src/topology/index.js';
+import { deleteNamespace } from '../src/topology/index.js';
 import { indexedDocs, pipelineConfig, until } from './harness/pipeline.js';
 import { startPostgres, type PostgresHandle } from './harness/servers.js';
 
@@ -34,14 +33,7 @@ describe('pipeline through a PostgreSQL outage', () => {
   afterAll(async () => {
     await app?.stop();
     await db?.close();
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await pg?.dispose();
   });

@@ -10,7 +10,7 @@ import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
 import { createLogger } from '../src/logger.js';
 import { modelKey } from '../src/models/index.js';
 import { ClaimCheck, Producer } from '../src/producers/index.js';
-import { Subjects, bodiesBucket, streamName } from '../src/topology/index.js';
+import { Subjects, bodiesBucket, streamName, deleteNamespace } from '../src/topology/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
 
@@ -46,14 +46,7 @@ describe('pipeline: chunker → embedder → indexer on real servers', () => {
   }, 120_000);
   afterAll(async () => {
     await app?.stop();
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

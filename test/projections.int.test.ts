@@ -11,11 +11,11 @@ import { Producer } from '../src/producers/index.js';
 import { getDocument, listCollections } from '../src/projections/index.js';
 import {
   Subjects,
-  bodiesBucket,
   durables,
   projections,
   retryDurable,
   streamName,
+  deleteNamespace,
 } from '../src/topology/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { pipelineConfig, until } from './harness/pipeline.js';
@@ -44,14 +44,7 @@ describe('projections: documents and collections read models', () => {
   }, 120_000);
   afterAll(async () => {
     await app?.stop();
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

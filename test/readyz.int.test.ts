@@ -1,11 +1,10 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { createLogger } from '../src/logger.js';
-import { bodiesBucket } from '../src/topology/index.js';
+import { deleteNamespace } from '../src/topology/index.js';
 import { client } from './harness/http.js';
 import { pipelineConfig, until } from './harness/pipeline.js';
 import { startPostgres, type PostgresHandle } from './harness/servers.js';
@@ -30,14 +29,7 @@ describe('/readyz follows PostgreSQL', () => {
   afterAll(async () => {
     await app?.stop();
     const nc = await connect({ servers: config.natsUrl });
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc.close();
     await pg?.dispose();
   });

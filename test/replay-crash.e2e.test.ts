@@ -7,7 +7,7 @@ import { shadowExists } from '../src/db/shadow.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
 import { replayTarget } from '../src/replay/index.js';
-import { bodiesBucket, durables, projections, streamName } from '../src/topology/index.js';
+import { durables, projections, streamName, deleteNamespace } from '../src/topology/index.js';
 import { checksum } from './harness/checksums.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { pipelineConfig, until } from './harness/pipeline.js';
@@ -59,14 +59,7 @@ describe('a replay process killed mid-way resumes', () => {
     await app.stop();
   }, 240_000);
   afterAll(async () => {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

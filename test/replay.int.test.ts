@@ -12,7 +12,7 @@ import { embeddingsTotal } from '../src/metrics.js';
 import { Producer } from '../src/producers/index.js';
 import { getDocument, listDocuments } from '../src/projections/index.js';
 import { Replayer, replayTarget, type Replayable } from '../src/replay/index.js';
-import { bodiesBucket, durables, projections, streamName } from '../src/topology/index.js';
+import { durables, projections, streamName, deleteNamespace } from '../src/topology/index.js';
 import { checksum } from './harness/checksums.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { pipelineConfig, until } from './harness/pipeline.js';
@@ -98,14 +98,7 @@ describe('replay: rebuild projections from their streams', () => {
   }, 180_000);
   afterAll(async () => {
     await app?.stop();
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (
-        name.startsWith(`${config.namespace.toUpperCase()}_`) ||
-        name === `OBJ_${bodiesBucket(config.namespace)}`
-      )
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
     await nc?.close();
     await db?.drop();
   });

@@ -20,4 +20,5 @@ export {
 } from './declare.js';
 export { docKey, documentIdOf } from './doc-key.js';
 export { Subjects, type DocRef } from './subjects.js';
+export { deleteNamespace } from './teardown.js';
 export { declareTopology, durables, projections, topologyOptions } from './topology.js';

@@ -1,0 +1,17 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { bodiesBucket } from './declare.js';
+
+/**
+ * Deletes every stream of a namespace (and its bodies bucket), with their consumers and
+ * messages: the end of a test's or a benchmark's own installation. Returns how many.
+ */
+export async function deleteNamespace(nc: NatsConnection, namespace: string): Promise<number> {
+  const jsm = await jetstreamManager(nc);
+  const prefix = `${namespace.toUpperCase()}_`;
+  const names: string[] = [];
+  for await (const name of jsm.streams.names())
+    if (name.startsWith(prefix) || name === `OBJ_${bodiesBucket(namespace)}`) names.push(name);
+  for (const name of names) await jsm.streams.delete(name);
+  return names.length;
+}
