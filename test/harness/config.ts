@@ -2,7 +2,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { applyTopology, declareTopology, type DeclaredConsumer } from '../../src/topology/index.js';
+import {
+  applyTopology,
+  declareTopology,
+  deleteNamespace,
+  type DeclaredConsumer,
+} from '../../src/topology/index.js';
 import { uniqueNamespace } from './names.js';
 
 /** A configuration for one test: its own namespace on the shared servers, quiet logs. */
@@ -32,10 +37,6 @@ export async function withTopology(
   });
 
   return async () => {
-    const prefix = `${config.namespace.toUpperCase()}_`;
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(prefix) || name === `OBJ_${config.namespace}_bodies`)
-        await jsm.streams.delete(name);
-    }
+    await deleteNamespace(nc, config.namespace);
   };
 }
