@@ -142,8 +142,21 @@ export function applyDoc(state: DocState, input: DocInput): DocState {
       }
       break;
     case 'deleted':
+      // A tombstone keeps nothing of the versions before it: what it would keep depends on
+      // whether an older upsert arrived before the deletion or after it (a replay applies
+      // batches concurrently), and the row must be the same either way.
       if (version >= s.receivedVersion)
-        Object.assign(s, { receivedVersion: version, deletedAt: input.at, bytes: 0 });
+        Object.assign(s, {
+          receivedVersion: version,
+          receivedAt: input.at,
+          deletedAt: input.at,
+          title: null,
+          uri: null,
+          mimeType: null,
+          metadata: {},
+          contentHash: null,
+          bytes: 0,
+        });
       break;
     case 'status': {
       const st = input.status;

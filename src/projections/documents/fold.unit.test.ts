@@ -134,4 +134,12 @@ describe('documents fold: order of the two streams', () => {
     const del: DocInput = { kind: 'deleted', version: 8, at: at(8) };
     expect(fold([...lifecycle, del])).toEqual(fold([lifecycle[0]!, del, ...lifecycle.slice(1)]));
   });
+
+  it('gives a deleted document the same row whether its upsert came before the deletion or after', () => {
+    const del: DocInput = { kind: 'deleted', version: 8, at: at(8) };
+    const inOrder = fold([...lifecycle, del]);
+    expect(fold([del, ...lifecycle])).toEqual(inOrder);
+    expect(fold([lifecycle[2]!, del, lifecycle[0]!])).toEqual(inOrder);
+    expect(inOrder).toMatchObject({ status: 'deleted', title: null, receivedAt: at(8), bytes: 0 });
+  });
 });
