@@ -50,6 +50,13 @@ function timeOf(time: string | undefined, d: Delivery): string {
   return new Date().toISOString();
 }
 
+/** The document an event is about. */
+const keyOf = (d: DocKey): DocKey => ({
+  tenant: d.tenant,
+  collection: d.collection,
+  documentId: d.documentId,
+});
+
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
 export type DocumentsItem = { key: DocKey; input: DocInput };
@@ -64,11 +71,7 @@ export function documentsSources(
       stream: 'events',
       decode: (d) => {
         const e = decodeDocumentEvent(d, subjects);
-        const key = {
-          tenant: e.data.tenant,
-          collection: e.data.collection,
-          documentId: e.data.documentId,
-        };
+        const key = keyOf(e.data);
         const at = timeOf(e.time, d);
         if (e.type === 'sluice.document.deleted.v1')
           return { key, input: { kind: 'deleted', version: d.seq, at } };
@@ -95,7 +98,7 @@ export function documentsSources(
       decode: (d) => {
         const s = decodePipelineEvent(d, subjects, 'sluice.document.status.v1').data;
         return {
-          key: { tenant: s.tenant, collection: s.collection, documentId: s.documentId },
+          key: keyOf(s),
           input: { kind: 'status', status: s },
         };
       },
@@ -113,11 +116,7 @@ export function collectionsSources(
       stream: 'events',
       decode: (d) => {
         const e = decodeDocumentEvent(d, subjects);
-        const key = {
-          tenant: e.data.tenant,
-          collection: e.data.collection,
-          documentId: e.data.documentId,
-        };
+        const key = keyOf(e.data);
         const at = timeOf(e.time, d);
         if (e.type === 'sluice.document.deleted.v1')
           return { key, input: { kind: 'deleted', version: d.seq }, at };
@@ -132,7 +131,7 @@ export function collectionsSources(
         const s = decodePipelineEvent(d, subjects, 'sluice.document.status.v1').data;
         if (s.stage !== 'chunked' || s.chunkCount === undefined) return undefined;
         return {
-          key: { tenant: s.tenant, collection: s.collection, documentId: s.documentId },
+          key: keyOf(s),
           input: { kind: 'chunked', version: s.version, chunkCount: s.chunkCount },
           at: s.at,
         };

@@ -48,3 +48,7 @@ export function byKey<I>(items: { key: DocKey; input: I }[]): Map<string, I[]> {
   }
   return out;
 }
+
+/** A timestamptz as ISO text: postgres.js gives Dates, except from a locking join, text. */
+export const iso = (d: Date | string | null): string | null =>
+  d === null ? null : new Date(d).toISOString();

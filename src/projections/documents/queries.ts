@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
+import { iso } from '../rows.js';
 import { documentsTables } from '../tables.js';
 import type { DocumentStatus } from './fold.js';
 
@@ -50,10 +51,6 @@ interface Row {
   last_error: DocumentView['lastError'];
   updated_at: Date | string;
 }
-
-// postgres.js gives Dates for timestamptz, except where a row came back from a locking join as text.
-const iso = (d: Date | string | null): string | null =>
-  d === null ? null : new Date(d).toISOString();
 
 function view(r: Row): DocumentView {
   return {

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { saveCheckpoint } from '../checkpoint.js';
-import { byKey, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js';
+import { byKey, iso, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js';
 import { documentsTables, type DocumentsTables } from '../tables.js';
 import { applyDoc, emptyDoc, type DocInput, type DocState } from './fold.js';
 
@@ -30,10 +30,6 @@ interface Row {
   model_id: string | null;
   last_error: DocState['lastError'];
 }
-
-// postgres.js gives Dates for timestamptz, except where a row came back from a locking join as text.
-const iso = (d: Date | string | null): string | null =>
-  d === null ? null : new Date(d).toISOString();
 
 function fromRow(r: Row): DocState {
   return {
