@@ -53,6 +53,34 @@ export type DocInput =
   | { kind: 'deleted'; version: number; at: string }
   | { kind: 'status'; status: DocumentStatusV1 };
 
+/** A version's stages before any was reached. */
+function noStages(): Pick<
+  DocState,
+  | 'chunkedAt'
+  | 'embeddedAt'
+  | 'indexedAt'
+  | 'failedAt'
+  | 'chunkCount'
+  | 'parts'
+  | 'embeddedParts'
+  | 'indexedParts'
+  | 'modelId'
+  | 'lastError'
+> {
+  return {
+    chunkedAt: null,
+    embeddedAt: null,
+    indexedAt: null,
+    failedAt: null,
+    chunkCount: null,
+    parts: null,
+    embeddedParts: [],
+    indexedParts: [],
+    modelId: null,
+    lastError: null,
+  };
+}
+
 export function emptyDoc(tenant: string, collection: string, documentId: string): DocState {
   return {
     tenant,
@@ -69,16 +97,7 @@ export function emptyDoc(tenant: string, collection: string, documentId: string)
     bytes: 0,
     receivedAt: null,
     deletedAt: null,
-    chunkedAt: null,
-    embeddedAt: null,
-    indexedAt: null,
-    failedAt: null,
-    chunkCount: null,
-    parts: null,
-    embeddedParts: [],
-    indexedParts: [],
-    modelId: null,
-    lastError: null,
+    ...noStages(),
   };
 }
 
@@ -108,20 +127,7 @@ export function applyDoc(state: DocState, input: DocInput): DocState {
   if (version < state.version) return state;
   let s: DocState = state;
   if (version > s.version) {
-    s = {
-      ...s,
-      version,
-      chunkedAt: null,
-      embeddedAt: null,
-      indexedAt: null,
-      failedAt: null,
-      chunkCount: null,
-      parts: null,
-      embeddedParts: [],
-      indexedParts: [],
-      modelId: null,
-      lastError: null,
-    };
+    s = { ...s, version, ...noStages() };
   } else {
     s = { ...s };
   }
