@@ -60,8 +60,6 @@ function fromRow(r: Row): DocState {
   };
 }
 
-export type { DocKey } from '../rows.js';
-
 /**
  * Writes the documents read model: per batch, the existing rows it touches are locked
  * (in key order) and folded in memory; new documents are inserted and changed ones
