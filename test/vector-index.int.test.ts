@@ -74,8 +74,12 @@ describe('vector index: a batch applies like its parts one by one', () => {
   const sums = async () => ({
     documents: await checksum(db.sql, 'index_documents'),
     chunks: await checksum(db.sql, 'index_chunks'),
+    scopes: await checksum(db.sql, 'keyword_scopes'),
+    terms: await checksum(db.sql, 'keyword_terms'),
+    postings: await checksum(db.sql, 'keyword_postings'),
   });
-  const reset = () => db.sql`TRUNCATE index_documents, index_chunks`;
+  const reset = () =>
+    db.sql`TRUNCATE index_documents, index_chunks, keyword_scopes, keyword_terms, keyword_postings`;
 
   it('ends with the same rows and outcomes, whatever the batch looks like', async () => {
     const index = new VectorIndex(db.sql, undefined, false);

@@ -2,7 +2,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { BatchHandler } from '../consumers/runtime/consumer.js';
 import { PipelinePublisher } from '../consumers/runtime/publisher.js';
 import { indexerHandler } from '../consumers/indexer/indexer-handler.js';
-import { hnswIndexSql, VectorIndex } from '../consumers/indexer/store.js';
+import { hnswIndexSql, indexTables, VectorIndex } from '../consumers/indexer/store.js';
 import type { Sql } from '../db/index.js';
 import { LIVE, qualified } from '../db/shadow.js';
 import { CollectionsStore } from '../projections/collections/store.js';
@@ -30,8 +30,10 @@ export interface ReplayTarget {
   extraIndexes?(schema: string): Promise<string[]>;
 }
 
-const tablesIn = <T extends Record<string, string>>(t: T, schema: string): T =>
-  Object.fromEntries(Object.entries(t).map(([k, v]) => [k, qualified(schema, v)])) as T;
+const tablesIn = <T extends object>(t: T, schema: string): T =>
+  Object.fromEntries(
+    Object.entries(t as Record<string, string>).map(([k, v]) => [k, qualified(schema, v)]),
+  ) as T;
 
 /**
  * What can be replayed, each with the same handlers its live consumers use: a replay is
@@ -72,10 +74,10 @@ export function replayTarget(
         },
       };
     case 'index': {
-      const tables = { documents: 'index_documents', chunks: 'index_chunks' };
+      const tables = indexTables;
       return {
         name,
-        tables: Object.values(tables),
+        tables: Object.values(tables) as string[],
         streams: ['vectors'],
         handler: (_stream, schema) =>
           indexerHandler({

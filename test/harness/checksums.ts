@@ -9,14 +9,23 @@ export const tableOrder: Record<string, string> = {
   proj_collections_checkpoints: 'stream',
   index_documents: 'model_id, tenant, collection, document_id',
   index_chunks: 'model_id, tenant, collection, document_id, chunk_index',
+  keyword_scopes: 'scope',
+  keyword_terms: 'scope, term',
+  keyword_postings: 'scope, term, document_id, chunk_index',
 };
 
 /**
- * A checksum of a table's rows, ignoring when they were written (updated_at) and, for
- * checkpoints, how far they got (a replay reads further than the live consumer may have).
+ * A checksum of a table's rows, ignoring when they were written (updated_at), for
+ * checkpoints how far they got (a replay reads further than the live consumer may have),
+ * and for keyword postings their impact: an ordering hint computed with the average
+ * length at write time, which depends on the order rows arrived (scores are exact).
  */
 export async function checksum(sql: Sql, table: string, schema = 'public'): Promise<string> {
-  const drop = table.endsWith('_checkpoints') ? `- 'updated_at' - 'seq'` : `- 'updated_at'`;
+  const drop = table.endsWith('_checkpoints')
+    ? `- 'updated_at' - 'seq'`
+    : table === 'keyword_postings'
+      ? `- 'impact'`
+      : `- 'updated_at'`;
   const [row] = await sql.unsafe<{ sum: string; n: number }[]>(
     `SELECT md5(coalesce(string_agg((to_jsonb(t) ${drop})::text, '|' ORDER BY ${tableOrder[table]}), '')) AS sum, count(*)::int AS n FROM "${schema}"."${table}" t`,
   );

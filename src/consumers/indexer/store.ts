@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '../../db/index.js';
 import { unpackVectors, type VectorsV1 } from '../../contracts/index.js';
+import {
+  KeywordIndex,
+  keywordTables,
+  type ChunkKeys,
+  type KeywordTables,
+} from './keyword-index.js';
 
 export type ApplyOutcome = 'applied' | 'stale';
 
@@ -43,15 +49,20 @@ export function hnswIndexName(modelId: string): string {
  * tombstone row, so a late older update can never bring the document back. Chunk rows
  * are upserted only over rows of the same or an older version.
  */
-export interface IndexTables {
+export interface IndexTables extends KeywordTables {
   documents: string;
   chunks: string;
 }
 
-export const indexTables: IndexTables = { documents: 'index_documents', chunks: 'index_chunks' };
+export const indexTables: IndexTables = {
+  documents: 'index_documents',
+  chunks: 'index_chunks',
+  ...keywordTables,
+};
 
 export class VectorIndex {
   private readonly indexed = new Set<string>();
+  private readonly keywords: KeywordIndex;
 
   /**
    * @param tables where to write (a replay writes shadow tables)
@@ -61,7 +72,9 @@ export class VectorIndex {
     private readonly sql: Sql,
     readonly tables: IndexTables = indexTables,
     private readonly hnsw = true,
-  ) {}
+  ) {
+    this.keywords = new KeywordIndex(tables, tables.chunks);
+  }
 
   /** Creates the model's partial HNSW index (cosine) once; idempotent across processes. */
   async ensureModelIndex(modelId: string, dimensions: number): Promise<void> {
@@ -183,18 +196,46 @@ export class VectorIndex {
                       ${changed.map(([, st]) => st.chunkCount)}::int[]) AS u(m, t, c, d, v, del, n)
           WHERE x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d`;
       }
-      if (deleteFrom.size > 0) {
-        const del = [...deleteFrom.entries()];
-        const [m, t, c, d] = [0, 1, 2, 3].map((n) => del.map(([k]) => k.split('\u0000')[n]!));
+      const del = [...deleteFrom.entries()];
+      const chunkRows = [...upserts.values()].flatMap((byIndex) => [...byIndex.values()]);
+      const keysOf = <T>(rows: T[], k: (r: T) => string, i: (r: T) => number): ChunkKeys => {
+        const parts = rows.map((r) => k(r).split('\u0000'));
+        const at = (n: number): string[] => parts.map((p) => p[n]!);
+        return { m: at(0), t: at(1), c: at(2), d: at(3), i: rows.map(i) };
+      };
+      const from = keysOf(
+        del,
+        ([k]) => k,
+        ([, n]) => n,
+      );
+      const exact = keysOf(
+        chunkRows,
+        ({ p }) => keyOf(p),
+        ({ p, j }) => p.chunks[j]!.index,
+      );
+      // The keyword index follows the chunk rows: out before they change, in after.
+      if (from.m.length + exact.m.length > 0) {
+        await this.keywords.lock(tx, {
+          m: [...from.m, ...exact.m],
+          t: [...from.t, ...exact.t],
+          c: [...from.c, ...exact.c],
+          d: [],
+          i: [],
+        });
+        await this.keywords.remove(tx, exact, from);
+      }
+      if (del.length > 0) {
         await tx`
           DELETE FROM ${tx(this.tables.chunks)} x
-          USING unnest(${m!}::text[], ${t!}::text[], ${c!}::text[], ${d!}::text[], ${del.map(([, n]) => n)}::int[])
+          USING unnest(${from.m}::text[], ${from.t}::text[], ${from.c}::text[], ${from.d}::text[], ${from.i}::int[])
             AS u(m, t, c, d, n)
           WHERE x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
             AND x.chunk_index >= u.n`;
       }
-      const chunkRows = [...upserts.values()].flatMap((byIndex) => [...byIndex.values()]);
-      if (chunkRows.length > 0) await this.upsertChunks(tx, chunkRows);
+      if (chunkRows.length > 0) {
+        await this.upsertChunks(tx, chunkRows);
+        await this.keywords.add(tx, exact);
+      }
     });
     return outcomes;
   }

@@ -7,6 +7,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  real,
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
@@ -63,4 +64,78 @@ export const indexChunks = pgTable(
     index('index_chunks_tsv').using('gin', t.tsv),
     index('index_chunks_metadata').using('gin', sql`${t.metadata} jsonb_path_ops`),
   ],
+);
+
+/**
+ * Keyword (BM25) index, kept by the indexer in the same transaction as the chunk rows it
+ * derives from, so it is version-fenced like them and rebuilt by the same replay.
+ *
+ * A scope is one model's chunks of one collection of one tenant: BM25 statistics are
+ * per scope. Its id is a 64-bit hash of (model, tenant, collection), so a replay
+ * rebuilds the very same rows.
+ */
+export const keywordScopes = pgTable(
+  'keyword_scopes',
+  {
+    scope: bigint('scope', { mode: 'bigint' }).primaryKey(),
+    modelId: text('model_id').notNull(),
+    tenant: text('tenant').notNull(),
+    collection: text('collection').notNull(),
+    /** Chunks with at least one term. */
+    chunks: bigint('chunks', { mode: 'number' }).notNull().default(0),
+    /** Sum of their lengths in terms: average length = total_length / chunks. */
+    totalLength: bigint('total_length', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [index('keyword_scopes_key').on(t.modelId, t.tenant, t.collection)],
+);
+
+/** Document frequency of each term in a scope (chunks containing it). */
+export const keywordTerms = pgTable(
+  'keyword_terms',
+  {
+    scope: bigint('scope', { mode: 'bigint' }).notNull(),
+    term: text('term').notNull(),
+    df: integer('df').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.term] })],
+);
+
+/**
+ * One row per (term, chunk). `impact` is the term's BM25 weight in the chunk without
+ * its idf, computed with the scope's average length when written; queries read each
+ * term's postings in impact order (so they can stop early) and score them exactly.
+ */
+export const keywordPostings = pgTable(
+  'keyword_postings',
+  {
+    scope: bigint('scope', { mode: 'bigint' }).notNull(),
+    term: text('term').notNull(),
+    documentId: text('document_id').notNull(),
+    chunkIndex: integer('chunk_index').notNull(),
+    tf: integer('tf').notNull(),
+    length: integer('length').notNull(),
+    impact: real('impact').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.scope, t.term, t.documentId, t.chunkIndex] }),
+    index('keyword_postings_impact').on(t.scope, t.term, t.impact.desc()),
+  ],
+);
+
+/**
+ * Hybrid fusion weight per (tenant, collection, model): configuration, not derived
+ * data, so replays leave it alone. Written by `sluice eval --calibrate` or by hand.
+ */
+export const searchFusion = pgTable(
+  'search_fusion',
+  {
+    tenant: text('tenant').notNull(),
+    collection: text('collection').notNull(),
+    modelId: text('model_id').notNull(),
+    vectorWeight: real('vector_weight').notNull(),
+    /** How the weight was chosen (split, metric, score, queries), when calibrated. */
+    calibration: jsonb('calibration').$type<Record<string, unknown>>(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection, t.modelId] })],
 );
