@@ -133,7 +133,7 @@ describe('replay: rebuild projections from their streams', () => {
               modelId: v!.m,
               dimensions: 384,
               mode: 'hybrid',
-              query: 'storage',
+              terms: ['storag'],
               vector,
               k: 5,
             });

@@ -3,11 +3,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DeadLetters } from '../consumers/dlq/index.js';
-import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';
-import type { Embedder } from '../models/index.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
 import type { Replayer } from '../replay/index.js';
 import { installAuth, type AuthMode } from './auth.js';
@@ -16,7 +14,7 @@ import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
 import { registerReplayRoutes } from './routes/replays.js';
-import { registerSearchRoute } from './routes/search.js';
+import { registerSearchRoute, type SearchRouteOptions } from './routes/search.js';
 import { installValidation } from './validation.js';
 
 export interface ApiDeps {
@@ -28,7 +26,7 @@ export interface ApiDeps {
   rateLimit?: number;
   ingest: Omit<IngestRouteOptions, 'tenantOf'>;
   /** Read models and search (omitted: those routes are not mounted). */
-  queries?: { sql: Sql; models: Map<string, Embedder>; defaultModel: string };
+  queries?: SearchRouteOptions;
   letters?: DeadLetters;
   replayer?: Replayer;
   /** /readyz checks by name. */

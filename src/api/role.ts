@@ -67,7 +67,12 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
         ? { mode: 'off', tenant: config.defaultTenant }
         : { mode: 'keys', verifier: new KeyVerifier(ctx.database.sql) },
     ingest: { producer },
-    queries: { sql: queries.sql, models, defaultModel: config.models[0]! },
+    queries: {
+      sql: queries.sql,
+      models,
+      defaultModel: config.models[0]!,
+      keywordDepth: config.keywordDepth,
+    },
     letters,
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {

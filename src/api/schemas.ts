@@ -45,6 +45,25 @@ export const SearchRequest = Type.Object(
         description: 'a served model name; default: the first of SLUICE_MODELS',
       }),
     ),
+    fusion: Type.Optional(
+      Type.Object(
+        {
+          vectorWeight: Type.Number({
+            minimum: 0,
+            maximum: 1,
+            description:
+              "hybrid: weight of the vector side (0: keyword only, 1: vector only); default: the collection's stored weight",
+          }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    exact: Type.Optional(
+      Type.Boolean({
+        description:
+          'vector: scan every chunk instead of the HNSW index (slow; for measuring recall)',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -62,11 +81,58 @@ export const SearchHit = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
 });
 
+export const FusionUsed = Type.Object({
+  vectorWeight: Type.Number(),
+  source: Type.Union(
+    [
+      Type.Literal('request'),
+      Type.Literal('calibrated'),
+      Type.Literal('configured'),
+      Type.Literal('default'),
+      Type.Literal('no-keyword-terms'),
+    ],
+    {
+      description:
+        'where the weight came from: the request, the collection (calibrated by sluice eval, or set by hand), the default, or 1 because the query has no keyword terms',
+    },
+  ),
+});
+
 export const SearchResponse = Type.Object({
   mode: Type.String(),
   model: Type.String(),
   tookMs: Type.Number(),
+  /** Hybrid only: the fusion weight used. */
+  fusion: Type.Optional(FusionUsed),
   results: Type.Array(SearchHit),
+});
+
+export const FusionSettingBody = Type.Object(
+  {
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 256,
+        description: "a served model name; default: the collection's",
+      }),
+    ),
+    vectorWeight: Type.Number({ minimum: 0, maximum: 1 }),
+    calibration: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+
+export const FusionSettingResponse = Type.Object({
+  collection: Type.String(),
+  model: Type.String(),
+  vectorWeight: Type.Number(),
+  source: Type.Union([
+    Type.Literal('calibrated'),
+    Type.Literal('configured'),
+    Type.Literal('default'),
+  ]),
+  calibration: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+  updatedAt: Type.Union([Type.String(), Type.Null()]),
 });
 
 const Stamp = Type.Union([Type.String(), Type.Null()]);

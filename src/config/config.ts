@@ -106,6 +106,19 @@ export const configSpec = {
     parse: int(10, 1000),
     doc: 'hnsw.ef_search of search queries: higher finds more true neighbours, slower.',
   }),
+  keywordDepth: opt({
+    env: 'SLUICE_KEYWORD_DEPTH',
+    default: '2000',
+    parse: int(10, 10_000_000),
+    doc: 'Keyword search reads at most this many postings per query term, best first (longer lists are cut; shorter ones scored exactly). See docs/search.md.',
+  }),
+  apiKey: opt({
+    env: 'SLUICE_API_KEY',
+    default: '',
+    parse: str,
+    secret: true,
+    doc: 'API key that CLI commands calling the HTTP API send (sluice eval); --key overrides it.',
+  }),
   streamReplicas: opt({
     env: 'SLUICE_STREAM_REPLICAS',
     default: '1',
@@ -307,7 +320,12 @@ export function describeConfig(config: Config): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(configSpec) as [keyof Config, OptionSpec<unknown>][]) {
     const v = config[key];
-    out[spec.env] = spec.secret ? JSON.parse(redact(JSON.stringify(v))) : v;
+    // A secret that is not a URL (an API key) is hidden whole.
+    out[spec.env] = !spec.secret
+      ? v
+      : typeof v === 'string' && v !== '' && !v.includes('//')
+        ? '***'
+        : JSON.parse(redact(JSON.stringify(v)));
   }
   return out;
 }

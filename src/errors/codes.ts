@@ -188,6 +188,12 @@ export const errorCodes = {
     retryable: false,
     description: 'There is no interrupted replay of this projection to resume.',
   },
+  QUERY_NO_TERMS: {
+    status: 400,
+    retryable: false,
+    description:
+      'A keyword search query has no searchable words (only stop words or punctuation); hybrid search falls back to vectors instead.',
+  },
   INTERNAL: {
     status: 500,
     retryable: false,

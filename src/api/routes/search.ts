@@ -1,33 +1,80 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { search } from '../../consumers/indexer/search.js';
+import Type from 'typebox';
+import { Token } from '../../contracts/index.js';
+import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/fusion.js';
+import { deleteFusion, getFusion, setFusion } from '../../consumers/indexer/fusion-store.js';
+import { queryTerms, search } from '../../consumers/indexer/search.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
 import { collectionExists } from '../../projections/index.js';
 import { activeModel } from '../active-models.js';
 import { principalOf } from '../auth.js';
-import { ErrorResponse, SearchRequest, SearchResponse } from '../schemas.js';
+import {
+  ErrorResponse,
+  FusionSettingBody,
+  FusionSettingResponse,
+  SearchRequest,
+  SearchResponse,
+} from '../schemas.js';
 
 export interface SearchRouteOptions {
   sql: Sql;
   /** Served models by name; the first is the default. */
   models: Map<string, Embedder>;
   defaultModel: string;
+  /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 2000 */
+  keywordDepth?: number;
 }
 
-export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
-  // Active models, remembered for two seconds: an activation reaches every API process
-  // that quickly, and searches do not pay a query for it.
-  const cache = new Map<string, { model: string | undefined; at: number }>();
-  const active = async (tenant: string, collection: string): Promise<string | undefined> => {
-    const key = `${tenant}\u0000${collection}`;
+/** Remembers answers for two seconds: a change reaches every API process that quickly. */
+function cached<T>(load: (tenant: string, collection: string, extra: string) => Promise<T>) {
+  const cache = new Map<string, { value: T; at: number }>();
+  const get = async (tenant: string, collection: string, extra = ''): Promise<T> => {
+    const key = `${tenant}\u0000${collection}\u0000${extra}`;
     const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < 2_000) return hit.model;
-    const model = await activeModel(o.sql, tenant, collection);
+    if (hit && Date.now() - hit.at < 2_000) return hit.value;
+    const value = await load(tenant, collection, extra);
     if (cache.size > 10_000) cache.clear();
-    cache.set(key, { model, at: Date.now() });
-    return model;
+    cache.set(key, { value, at: Date.now() });
+    return value;
+  };
+  return Object.assign(get, { clear: () => cache.clear() });
+}
+
+const CollectionParams = Type.Object({ collection: Token });
+const ModelQuery = Type.Object(
+  { model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
+  { additionalProperties: false },
+);
+
+export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
+  const active = cached((tenant, collection) => activeModel(o.sql, tenant, collection));
+  const fusion = cached((tenant, collection, modelId) =>
+    getFusion(o.sql, tenant, collection, modelId),
+  );
+
+  /** The request's model, else the collection's active one, else the default. */
+  const embedderFor = async (
+    tenant: string,
+    collection: string | undefined,
+    model: string | undefined,
+    pointer: string,
+  ): Promise<Embedder> => {
+    const name =
+      model ??
+      (collection === undefined ? undefined : await active(tenant, collection)) ??
+      o.defaultModel;
+    const embedder = o.models.get(name);
+    if (!embedder) {
+      throw new SluiceError(
+        'MODEL_UNKNOWN',
+        `model '${name}' is not served here; served: ${[...o.models.keys()].join(', ')}`,
+        { details: { pointer } },
+      );
+    }
+    return embedder;
   };
 
   app.post<{ Body: Static<typeof SearchRequest> }>(
@@ -35,7 +82,11 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
     {
       schema: {
         tags: ['search'],
-        summary: 'Search chunks: vector, keyword or hybrid (reciprocal rank fusion)',
+        summary: 'Search chunks: vector, keyword (BM25) or hybrid (weighted fusion of both)',
+        description:
+          'keyword: BM25 over the words of the query (any may match); a query with no searchable words is a 400 QUERY_NO_TERMS. ' +
+          "hybrid: the best 100 of each side, scores normalised and summed with the collection's vector weight " +
+          '(set by `sluice eval --calibrate`, else 0.5); a query with no searchable words is searched by vector alone.',
         body: SearchRequest,
         response: {
           200: SearchResponse,
@@ -50,20 +101,34 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       const started = performance.now();
       const { tenant } = principalOf(request);
       const body = request.body;
-      // The request's model, else the collection's active one, else the default.
-      const name =
-        body.model ??
-        (body.collection === undefined ? undefined : await active(tenant, body.collection)) ??
-        o.defaultModel;
-      const embedder = o.models.get(name);
-      if (!embedder) {
+      const embedder = await embedderFor(tenant, body.collection, body.model, '/model');
+      const terms = body.mode === 'vector' ? [] : await queryTerms(o.sql, body.query);
+      if (body.mode === 'keyword' && terms.length === 0) {
         throw new SluiceError(
-          'MODEL_UNKNOWN',
-          `model '${name}' is not served here; served: ${[...o.models.keys()].join(', ')}`,
-          {
-            details: { pointer: '/model' },
-          },
+          'QUERY_NO_TERMS',
+          'the query has no searchable words (only stop words or punctuation); try vector or hybrid search',
+          { details: { pointer: '/query' } },
         );
+      }
+      let used:
+        { vectorWeight: number; source: Static<typeof SearchResponse>['fusion'] } | undefined;
+      if (body.mode === 'hybrid') {
+        const stored =
+          body.fusion || body.collection === undefined
+            ? undefined
+            : await fusion(tenant, body.collection, embedder.spec.id);
+        const [vectorWeight, source] =
+          terms.length === 0
+            ? [1, 'no-keyword-terms' as const]
+            : body.fusion
+              ? [body.fusion.vectorWeight, 'request' as const]
+              : stored
+                ? [
+                    stored.vectorWeight,
+                    stored.calibration ? ('calibrated' as const) : ('configured' as const),
+                  ]
+                : [DEFAULT_VECTOR_WEIGHT, 'default' as const];
+        used = { vectorWeight, source: { vectorWeight, source } };
       }
       const vector =
         body.mode === 'keyword'
@@ -75,10 +140,13 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         modelId: embedder.spec.id,
         dimensions: embedder.spec.dimensions,
         mode: body.mode,
-        query: body.query,
+        terms,
         ...(vector === undefined ? {} : { vector }),
         k: body.k,
         ...(body.filter === undefined ? {} : { filter: body.filter }),
+        ...(used ? { vectorWeight: used.vectorWeight } : {}),
+        ...(body.exact ? { exact: true } : {}),
+        ...(o.keywordDepth === undefined ? {} : { keywordDepth: o.keywordDepth }),
       });
       // An empty answer may mean the collection does not exist: say so (checked only then).
       if (
@@ -94,8 +162,101 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         mode: body.mode,
         model: embedder.spec.id,
         tookMs: Math.round((performance.now() - started) * 100) / 100,
+        ...(used ? { fusion: used.source } : {}),
         results,
       };
+    },
+  );
+
+  const describe = async (tenant: string, collection: string, model: string | undefined) => {
+    const embedder = await embedderFor(tenant, collection, model, '/model');
+    const stored = await getFusion(o.sql, tenant, collection, embedder.spec.id);
+    return {
+      collection,
+      model: embedder.spec.id,
+      vectorWeight: stored?.vectorWeight ?? DEFAULT_VECTOR_WEIGHT,
+      source: stored
+        ? stored.calibration
+          ? ('calibrated' as const)
+          : ('configured' as const)
+        : ('default' as const),
+      calibration: stored?.calibration ?? null,
+      updatedAt: stored?.updatedAt.toISOString() ?? null,
+    };
+  };
+
+  app.get<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
+    '/v1/collections/:collection/fusion',
+    {
+      schema: {
+        tags: ['search'],
+        summary: "The hybrid fusion weight a collection's searches use with a model",
+        params: CollectionParams,
+        querystring: ModelQuery,
+        response: { 200: FusionSettingResponse, 400: ErrorResponse, 401: ErrorResponse },
+      },
+    },
+    async (request) =>
+      describe(principalOf(request).tenant, request.params.collection, request.query.model),
+  );
+
+  app.put<{ Params: Static<typeof CollectionParams>; Body: Static<typeof FusionSettingBody> }>(
+    '/v1/collections/:collection/fusion',
+    {
+      config: { admin: true },
+      schema: {
+        tags: ['search'],
+        summary:
+          "Sets a collection's hybrid fusion weight for a model (sluice eval --calibrate does this)",
+        params: CollectionParams,
+        body: FusionSettingBody,
+        response: {
+          200: FusionSettingResponse,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant } = principalOf(request);
+      const { collection } = request.params;
+      const embedder = await embedderFor(tenant, collection, request.body.model, '/model');
+      await setFusion(
+        o.sql,
+        { tenant, collection, modelId: embedder.spec.id },
+        request.body.vectorWeight,
+        request.body.calibration ?? null,
+      );
+      fusion.clear();
+      return describe(tenant, collection, request.body.model);
+    },
+  );
+
+  app.delete<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
+    '/v1/collections/:collection/fusion',
+    {
+      config: { admin: true },
+      schema: {
+        tags: ['search'],
+        summary: "Forgets a collection's fusion weight for a model: searches use the default",
+        params: CollectionParams,
+        querystring: ModelQuery,
+        response: {
+          200: FusionSettingResponse,
+          400: ErrorResponse,
+          401: ErrorResponse,
+          403: ErrorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const { tenant } = principalOf(request);
+      const { collection } = request.params;
+      const embedder = await embedderFor(tenant, collection, request.query.model, '/model');
+      await deleteFusion(o.sql, { tenant, collection, modelId: embedder.spec.id });
+      fusion.clear();
+      return describe(tenant, collection, request.query.model);
     },
   );
 }

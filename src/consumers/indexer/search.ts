@@ -1,4 +1,6 @@
 import type { Sql } from '../../db/index.js';
+import { DEFAULT_VECTOR_WEIGHT, FUSION_CANDIDATES, fuse, type Scored } from './fusion.js';
+import { impactSql, keywordTables } from './keyword-index.js';
 
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 
@@ -9,11 +11,21 @@ export interface SearchParams {
   modelId: string;
   dimensions: number;
   mode: SearchMode;
-  query: string;
+  /** The query's lexemes (queryTerms) for keyword and hybrid; none: hybrid is vector only. */
+  terms?: string[];
   /** The query embedded with the same model (vector and hybrid). */
   vector?: Float32Array;
   k: number;
   filter?: { metadata?: Record<string, unknown>; documentIds?: string[] };
+  /** Hybrid: weight of the vector side, 0…1. */
+  vectorWeight?: number;
+  /** Vector: scan every row instead of the HNSW index (to measure the index's recall). */
+  exact?: boolean;
+  /**
+   * Keyword: postings read per query term, best first. Lists longer than this are cut
+   * (an approximation); shorter ones are scored exactly. @defaultValue 2000
+   */
+  keywordDepth?: number;
 }
 
 export interface SearchHit {
@@ -29,12 +41,11 @@ export interface SearchHit {
   metadata: Record<string, unknown>;
 }
 
-/** Reciprocal rank fusion constant (Cormack et al.). */
-const RRF_K = 60;
-
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const vectorText = (v: Float32Array): string =>
   `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
+
+const COLS = 'collection, document_id, chunk_index, chunk_id, text, headings, title, uri, metadata';
 
 interface Row {
   score: number;
@@ -50,79 +61,179 @@ interface Row {
 }
 
 /**
- * Search over the vector index. The model id is written into the SQL as a literal
- * (it comes from the model registry, not the request) so PostgreSQL can use that
- * model's partial HNSW index; everything else is a parameter.
+ * The lexemes PostgreSQL's `english` configuration makes of a query: the same as the
+ * index holds for chunks. Stop words and punctuation leave none.
+ */
+export async function queryTerms(sql: Sql, query: string): Promise<string[]> {
+  const rows = await sql<{ lexeme: string }[]>`
+    SELECT lexeme FROM unnest(to_tsvector('english', ${query})) ORDER BY lexeme`;
+  return rows.map((r) => r.lexeme);
+}
+
+/** Builds one statement's parameters and filters. */
+class Query {
+  readonly params: unknown[] = [];
+  constructor(readonly p: SearchParams) {}
+
+  param(v: unknown): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
+  }
+
+  /** Conditions on index_chunks rows (alias `c`, or none). */
+  chunkFilters(alias = ''): string {
+    const a = alias ? `${alias}.` : '';
+    const { p } = this;
+    const where = [`${a}model_id = ${literal(p.modelId)}`, `${a}tenant = ${this.param(p.tenant)}`];
+    if (p.collection !== undefined) where.push(`${a}collection = ${this.param(p.collection)}`);
+    if (this.hasMetadataFilter())
+      where.push(`${a}metadata @> ${this.param(JSON.stringify(p.filter!.metadata))}::jsonb`);
+    if (p.filter?.documentIds && p.filter.documentIds.length > 0)
+      where.push(`${a}document_id = ANY(${this.param(p.filter.documentIds)}::text[])`);
+    return where.join(' AND ');
+  }
+
+  hasMetadataFilter(): boolean {
+    return !!this.p.filter?.metadata && Object.keys(this.p.filter.metadata).length > 0;
+  }
+
+  /** Nearest chunks by cosine similarity: collection, document_id, chunk_index, score (+ cols). */
+  vector(limit: number, cols: string): string {
+    const dims = Math.trunc(this.p.dimensions);
+    const q = `${this.param(vectorText(this.p.vector!))}::vector(${dims})`;
+    const distance = `embedding::vector(${dims}) <=> ${q}`;
+    // `+ 0` hides the expression from the HNSW index: an exact scan.
+    const order = this.p.exact ? `(${distance}) + 0` : distance;
+    return `
+      SELECT 1 - (${distance}) AS score, ${cols}
+      FROM index_chunks WHERE ${this.chunkFilters()}
+      ORDER BY ${order}, document_id, chunk_index LIMIT ${this.param(limit)}`;
+  }
+
+  /**
+   * BM25 over the keyword index: the scopes searched, each term's idf in its scope, each
+   * term's postings best first (cut at keywordDepth unless a metadata filter must see
+   * them all), summed per chunk. Returns collection, document_id, chunk_index, score.
+   */
+  keyword(limit: number): string {
+    const { p } = this;
+    const scopes = [
+      `model_id = ${literal(p.modelId)}`,
+      `tenant = ${this.param(p.tenant)}`,
+      ...(p.collection === undefined ? [] : [`collection = ${this.param(p.collection)}`]),
+    ].join(' AND ');
+    const docs =
+      p.filter?.documentIds && p.filter.documentIds.length > 0
+        ? `AND x.document_id = ANY(${this.param(p.filter.documentIds)}::text[])`
+        : '';
+    const depth = this.hasMetadataFilter()
+      ? ''
+      : `LIMIT ${this.param(Math.max(1, Math.trunc(p.keywordDepth ?? 2000)))}`;
+    const metadata = this.hasMetadataFilter()
+      ? `JOIN index_chunks c ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${this.param(p.tenant)}
+           AND c.collection = w.collection AND c.document_id = x.document_id AND c.chunk_index = x.chunk_index
+           AND c.metadata @> ${this.param(JSON.stringify(p.filter!.metadata))}::jsonb`
+      : '';
+    return `
+      WITH s AS (
+        SELECT scope, collection, chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS avg
+        FROM ${keywordTables.scopes} WHERE ${scopes}),
+      w AS (
+        SELECT s.scope, s.collection, s.avg, k.term, ln(1 + (s.n - k.df + 0.5) / (k.df + 0.5)) AS idf
+        FROM s JOIN ${keywordTables.terms} k ON k.scope = s.scope
+        WHERE k.term = ANY(${this.param(p.terms ?? [])}::text[]) AND k.df > 0)
+      SELECT w.collection, x.document_id, x.chunk_index,
+             sum(w.idf * ${impactSql('x.tf', 'x.length', 'w.avg')}) AS score
+      FROM w CROSS JOIN LATERAL (
+        SELECT x.document_id, x.chunk_index, x.tf, x.length FROM ${keywordTables.postings} x
+        WHERE x.scope = w.scope AND x.term = w.term ${docs}
+        ORDER BY x.impact DESC ${depth}) x
+      ${metadata}
+      GROUP BY 1, 2, 3
+      ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${this.param(limit)}`;
+  }
+}
+
+const hit = (r: Row): SearchHit => ({
+  score: Number(r.score),
+  collection: r.collection,
+  documentId: r.document_id,
+  chunkIndex: r.chunk_index,
+  chunkId: r.chunk_id,
+  text: r.text,
+  headings: r.headings,
+  title: r.title,
+  uri: r.uri,
+  metadata: r.metadata,
+});
+
+interface Key {
+  collection: string;
+  document_id: string;
+  chunk_index: number;
+  score: number;
+}
+const keyOf = (r: { collection: string; document_id: string; chunk_index: number }): string =>
+  `${r.collection}\u0000${r.document_id}\u0000${r.chunk_index}`;
+
+/**
+ * Search over the index. The model id is written into the SQL as a literal (it comes
+ * from the model registry, not the request) so PostgreSQL can use that model's partial
+ * HNSW index; everything else is a parameter.
  *
  * - vector: cosine similarity, HNSW (iterative scans keep filtered queries full);
- * - keyword: PostgreSQL full-text search (websearch syntax), ranked by ts_rank_cd;
- * - hybrid: both, fused by reciprocal rank fusion (k = 60).
+ * - keyword: BM25 over the keyword index, any query term matching (OR);
+ * - hybrid: the best FUSION_CANDIDATES of each, fused by a weighted sum of normalised
+ *   scores (fusion.ts).
  */
 export async function search(sql: Sql, p: SearchParams): Promise<SearchHit[]> {
-  const params: unknown[] = [];
-  const param = (v: unknown): string => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  const where = [`model_id = ${literal(p.modelId)}`, `tenant = ${param(p.tenant)}`];
-  if (p.collection !== undefined) where.push(`collection = ${param(p.collection)}`);
-  if (p.filter?.metadata && Object.keys(p.filter.metadata).length > 0)
-    where.push(`metadata @> ${param(JSON.stringify(p.filter.metadata))}::jsonb`);
-  if (p.filter?.documentIds && p.filter.documentIds.length > 0)
-    where.push(`document_id = ANY(${param(p.filter.documentIds)}::text[])`);
-  const dims = Math.trunc(p.dimensions);
-  const cols =
-    'collection, document_id, chunk_index, chunk_id, text, headings, title, uri, metadata';
-  const filters = where.join(' AND ');
-
-  let text: string;
   if (p.mode === 'vector') {
-    const q = `${param(vectorText(p.vector!))}::vector(${dims})`;
-    text = `
-      SELECT 1 - (embedding::vector(${dims}) <=> ${q}) AS score, ${cols}
-      FROM index_chunks WHERE ${filters}
-      ORDER BY embedding::vector(${dims}) <=> ${q} LIMIT ${param(p.k)}`;
-  } else if (p.mode === 'keyword') {
-    text = `
-      SELECT ts_rank_cd(tsv, q)::float8 AS score, ${cols}
-      FROM index_chunks, websearch_to_tsquery('english', ${param(p.query)}) q
-      WHERE ${filters} AND tsv @@ q
-      ORDER BY score DESC, document_id, chunk_index LIMIT ${param(p.k)}`;
-  } else {
-    const q = `${param(vectorText(p.vector!))}::vector(${dims})`;
-    const n = param(Math.min(200, Math.max(p.k * 4, 20)));
-    text = `
-      WITH v AS (
-        SELECT document_id, collection, chunk_index, row_number() OVER (ORDER BY d, document_id, chunk_index) AS r FROM (
-          SELECT document_id, collection, chunk_index, embedding::vector(${dims}) <=> ${q} AS d
-          FROM index_chunks WHERE ${filters}
-          ORDER BY embedding::vector(${dims}) <=> ${q} LIMIT ${n}) a),
-
-      kw AS (
-        SELECT document_id, collection, chunk_index, row_number() OVER (ORDER BY rank DESC, document_id, chunk_index) AS r FROM (
-          SELECT document_id, collection, chunk_index, ts_rank_cd(tsv, q) AS rank
-          FROM index_chunks, websearch_to_tsquery('english', ${param(p.query)}) q
-          WHERE ${filters} AND tsv @@ q ORDER BY rank DESC LIMIT ${n}) b),
-      fused AS (
-        SELECT collection, document_id, chunk_index, sum(1.0 / (${RRF_K} + r))::float8 AS score
-        FROM (SELECT * FROM v UNION ALL SELECT * FROM kw) u GROUP BY collection, document_id, chunk_index)
-      SELECT f.score, c.collection, c.document_id, c.chunk_index, c.chunk_id, c.text, c.headings, c.title, c.uri, c.metadata
-      FROM fused f JOIN index_chunks c
-        ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${param(p.tenant)} AND c.collection = f.collection
-       AND c.document_id = f.document_id AND c.chunk_index = f.chunk_index
-      ORDER BY f.score DESC, c.document_id, c.chunk_index LIMIT ${param(p.k)}`;
+    const q = new Query(p);
+    return (await sql.unsafe<Row[]>(q.vector(p.k, COLS), q.params as never[])).map(hit);
   }
-  const rows = await sql.unsafe<Row[]>(text, params as never[]);
-  return rows.map((r) => ({
-    score: Number(r.score),
-    collection: r.collection,
-    documentId: r.document_id,
-    chunkIndex: r.chunk_index,
-    chunkId: r.chunk_id,
-    text: r.text,
-    headings: r.headings,
-    title: r.title,
-    uri: r.uri,
-    metadata: r.metadata,
-  }));
+  if (p.mode === 'keyword') {
+    if (!p.terms || p.terms.length === 0) return [];
+    const q = new Query(p);
+    const text = `
+      WITH hits AS (${q.keyword(p.k)})
+      SELECT h.score, ${COLS.split(', ')
+        .map((c) => `c.${c}`)
+        .join(', ')}
+      FROM hits h JOIN index_chunks c ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${q.param(p.tenant)}
+        AND c.collection = h.collection AND c.document_id = h.document_id AND c.chunk_index = h.chunk_index
+      ORDER BY h.score DESC, c.document_id, c.chunk_index`;
+    return (await sql.unsafe<Row[]>(text, q.params as never[])).map(hit);
+  }
+
+  const n = Math.max(p.k, FUSION_CANDIDATES);
+  const vq = new Query(p);
+  const kq = new Query(p);
+  const [vector, keyword] = await Promise.all([
+    sql.unsafe<Key[]>(vq.vector(n, 'collection, document_id, chunk_index'), vq.params as never[]),
+    p.terms && p.terms.length > 0
+      ? sql.unsafe<Key[]>(kq.keyword(n), kq.params as never[])
+      : Promise.resolve([] as Key[]),
+  ]);
+  const scored = (rows: Key[]): Scored[] =>
+    rows.map((r) => ({ key: keyOf(r), score: Number(r.score) }));
+  const top = fuse(scored(vector), scored(keyword), p.vectorWeight ?? DEFAULT_VECTOR_WEIGHT).slice(
+    0,
+    p.k,
+  );
+  if (top.length === 0) return [];
+  const parts = top.map((t) => t.key.split('\u0000'));
+  const rq = new Query(p);
+  const rows = await sql.unsafe<Omit<Row, 'score'>[]>(
+    `SELECT ${COLS} FROM index_chunks c
+     JOIN unnest(${rq.param(parts.map((x) => x[0]))}::text[], ${rq.param(parts.map((x) => x[1]))}::text[],
+                 ${rq.param(parts.map((x) => Number(x[2])))}::int[]) AS u(c, d, i)
+       ON c.collection = u.c AND c.document_id = u.d AND c.chunk_index = u.i
+     WHERE c.model_id = ${literal(p.modelId)} AND c.tenant = ${rq.param(p.tenant)}`,
+    rq.params as never[],
+  );
+  const byKey = new Map(rows.map((r) => [keyOf(r), r]));
+  return top.flatMap((t) => {
+    const r = byKey.get(t.key);
+    return r ? [hit({ ...r, score: t.score })] : [];
+  });
 }
