@@ -4,6 +4,7 @@ import { loadConfig } from '../config/index.js';
 import { isSluiceError } from '../errors/index.js';
 import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
+import { evalCommand } from './commands/eval.js';
 import { keysCommand } from './commands/keys.js';
 import { migrateCommand } from './commands/migrate.js';
 import { modelsCommand } from './commands/models.js';
@@ -29,6 +30,7 @@ program.addCommand(dlqCommand(config));
 program.addCommand(replayCommand(config));
 program.addCommand(modelsCommand(config));
 program.addCommand(keysCommand(config));
+program.addCommand(evalCommand(config));
 
 program.addCommand(configCommand(config));
 
