@@ -35,7 +35,7 @@ CREATE TABLE "search_fusion" (
 	CONSTRAINT "search_fusion_tenant_collection_model_id_pk" PRIMARY KEY("tenant","collection","model_id")
 );
 --> statement-breakpoint
-CREATE INDEX "keyword_postings_impact" ON "keyword_postings" USING btree ("scope","term","impact" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "keyword_postings_impact" ON "keyword_postings" USING btree ("scope","term","impact" DESC NULLS LAST) INCLUDE ("document_id","chunk_index","tf","length");--> statement-breakpoint
 CREATE INDEX "keyword_scopes_key" ON "keyword_scopes" USING btree ("model_id","tenant","collection");--> statement-breakpoint
 -- Fill the keyword index from the chunks indexed before it existed (the statement the indexer runs per batch).
 WITH new AS (SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM "index_chunks"),

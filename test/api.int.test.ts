@@ -170,6 +170,64 @@ describe('HTTP API over the read models and the index', () => {
     expect(hy.json.model).toMatch(new RegExp(`^${pipelineModel}@`));
   });
 
+  it('answers a stop-word-only query: keyword 400 QUERY_NO_TERMS, hybrid by vector alone', async () => {
+    const kw = await A().post('/v1/search', { query: 'the of and, to!', mode: 'keyword' });
+    expect(kw.status).toBe(400);
+    expect(kw.json.error).toMatchObject({ code: 'QUERY_NO_TERMS', details: { pointer: '/query' } });
+    const hy = await A().post('/v1/search', {
+      query: 'the of and',
+      mode: 'hybrid',
+      collection: 'kb',
+    });
+    expect(hy.status).toBe(200);
+    expect(hy.json.fusion).toEqual({ vectorWeight: 1, source: 'no-keyword-terms' });
+    expect(hy.json.results.length).toBeGreaterThan(0);
+  });
+
+  it('matches any word of a natural-language query (OR), best match first', async () => {
+    const kw = await A().post('/v1/search', {
+      query: 'which telescopes do astronomers use to watch the galaxies?',
+      mode: 'keyword',
+      collection: 'kb',
+    });
+    expect(ids(kw)[0]).toBe('stars');
+  });
+
+  it('stores a fusion weight per collection, uses it and says so; admin keys only', async () => {
+    const path = '/v1/collections/kb/fusion';
+    expect((await A().get(path)).json).toMatchObject({ vectorWeight: 0.5, source: 'default' });
+    const denied = await A().put(path, { vectorWeight: 0.2 });
+    expect(denied.status).toBe(403);
+    const bad = await client(address, admin).put(path, { vectorWeight: 2 });
+    expect(bad.status).toBe(400);
+    const set = await client(address, admin).put(path, { vectorWeight: 0.2 });
+    expect(set.json).toMatchObject({ vectorWeight: 0.2, source: 'configured', calibration: null });
+    await until(async () => {
+      const r = await A().post('/v1/search', { query: 'bread', mode: 'hybrid', collection: 'kb' });
+      return r.json.fusion?.source === 'configured';
+    });
+    const hy = await A().post('/v1/search', { query: 'bread', mode: 'hybrid', collection: 'kb' });
+    expect(hy.json.fusion.vectorWeight).toBeCloseTo(0.2, 6);
+    const asked = await A().post('/v1/search', {
+      query: 'bread',
+      mode: 'hybrid',
+      collection: 'kb',
+      fusion: { vectorWeight: 0 },
+    });
+    const keyword = await A().post('/v1/search', {
+      query: 'bread',
+      mode: 'keyword',
+      collection: 'kb',
+    });
+    expect(asked.json.fusion).toEqual({ vectorWeight: 0, source: 'request' });
+    // Weight 0 is keyword search exactly.
+    expect(ids(asked).slice(0, ids(keyword).length)).toEqual(ids(keyword));
+    // Tenant beta has its own settings for its own collections.
+    expect((await B().get(path)).json.source).toBe('default');
+    const removed = await client(address, admin).delete(path);
+    expect(removed.json.source).toBe('default');
+  });
+
   it('filters by metadata and by document ids', async () => {
     const byTopic = await A().post('/v1/search', {
       query: 'anything at all',

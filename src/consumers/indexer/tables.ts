@@ -118,6 +118,8 @@ export const keywordPostings = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.scope, t.term, t.documentId, t.chunkIndex] }),
+    // The migration adds INCLUDE (document_id, chunk_index, tf, length), which drizzle
+    // cannot express: queries read postings from the index alone, without the heap.
     index('keyword_postings_impact').on(t.scope, t.term, t.impact.desc()),
   ],
 );

@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { packVectors, type VectorsV1 } from '../src/contracts/index.js';
+import { search } from '../src/consumers/indexer/search.js';
+import { VectorIndex } from '../src/consumers/indexer/store.js';
+import { createTestDatabase, type TestDatabase } from './harness/database.js';
+
+const MODEL = 'm@1';
+let version = 0;
+
+/** One document of one chunk, no title or headings: its words are exactly `text`. */
+function doc(tenant: string, documentId: string, text: string, deleted = false): VectorsV1 {
+  return {
+    tenant,
+    collection: 'c',
+    documentId,
+    version: ++version,
+    deleted,
+    part: 0,
+    parts: 1,
+    chunkCount: deleted ? 0 : 1,
+    document: {},
+    chunks: deleted
+      ? []
+      : [
+          {
+            index: 0,
+            id: `${documentId}-${version}`.padEnd(32, '0'),
+            text,
+            headings: [],
+            hash: `${version}`.padStart(64, '0'),
+            tokens: 5,
+            start: 0,
+            end: text.length,
+          },
+        ],
+    model: MODEL,
+    dimensions: 2,
+    vectors: packVectors(deleted ? [] : [new Float32Array([1, 0])], 2),
+  };
+}
+
+// BM25 as written in every textbook, k1 0.9, b 0.4, idf ln(1 + (N − df + ½)/(df + ½)).
+const idf = (n: number, df: number): number => Math.log(1 + (n - df + 0.5) / (df + 0.5));
+const weight = (tf: number, len: number, avg: number): number =>
+  (tf * 1.9) / (tf + 0.9 * (0.6 + (0.4 * len) / avg));
+
+describe('keyword index: BM25 statistics and scores', () => {
+  let db: TestDatabase;
+  let index: VectorIndex;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    index = new VectorIndex(db.sql, undefined, false);
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  const keyword = (tenant: string, terms: string[]) =>
+    search(db.sql, {
+      tenant,
+      collection: 'c',
+      modelId: MODEL,
+      dimensions: 2,
+      mode: 'keyword',
+      terms,
+      k: 10,
+    });
+  const stats = async (tenant: string) => {
+    const [scope] = await db.sql<{ chunks: number; total_length: number }[]>`
+      SELECT chunks::int, total_length::int FROM keyword_scopes WHERE tenant = ${tenant}`;
+    const terms = await db.sql<{ term: string; df: number }[]>`
+      SELECT k.term, k.df FROM keyword_terms k JOIN keyword_scopes s USING (scope)
+      WHERE s.tenant = ${tenant} ORDER BY k.term`;
+    return { scope, df: Object.fromEntries(terms.map((t) => [t.term, t.df])) };
+  };
+
+  it('scores a hand-checked corpus exactly', async () => {
+    // english lexemes: appl ×2, banana (3 terms) | banana, cherri (2) | cherri ×3, date (4)
+    await index.apply([
+      doc('acme', 'd1', 'apple banana apple'),
+      doc('acme', 'd2', 'banana cherry'),
+      doc('acme', 'd3', 'cherry cherry cherry date'),
+    ]);
+    expect(await stats('acme')).toEqual({
+      scope: { chunks: 3, total_length: 9 },
+      df: { appl: 1, banana: 2, cherri: 2, date: 1 },
+    });
+    const hits = await keyword('acme', ['appl', 'cherri']);
+    const expected = {
+      d1: idf(3, 1) * weight(2, 3, 3),
+      d3: idf(3, 2) * weight(3, 4, 3),
+      d2: idf(3, 2) * weight(1, 2, 3),
+    };
+    expect(hits.map((h) => h.documentId)).toEqual(['d1', 'd3', 'd2']);
+    for (const h of hits) expect(h.score).toBeCloseTo(expected[h.documentId as 'd1'], 6);
+    expect(hits[0]!.text).toBe('apple banana apple');
+  });
+
+  it('moves statistics and postings on updates and deletions', async () => {
+    await index.apply([doc('acme', 'd1', 'banana')]); // appl leaves the collection
+    expect(await stats('acme')).toEqual({
+      scope: { chunks: 3, total_length: 7 },
+      df: { banana: 2, cherri: 2, date: 1 },
+    });
+    expect(await keyword('acme', ['appl'])).toEqual([]);
+    await index.apply([doc('acme', 'd3', '', true)]);
+    expect(await stats('acme')).toEqual({
+      scope: { chunks: 2, total_length: 3 },
+      df: { banana: 2, cherri: 1 },
+    });
+    const [only] = await keyword('acme', ['cherri']);
+    expect(only!.documentId).toBe('d2');
+    expect(only!.score).toBeCloseTo(idf(2, 1) * weight(1, 2, 1.5), 6);
+    const [{ n }] = (await db.sql`
+      SELECT count(*)::int AS n FROM keyword_postings p JOIN keyword_scopes s USING (scope)
+      WHERE s.tenant = 'acme'`) as unknown as [{ n: number }];
+    expect(n).toBe(3); // banana (d1), banana + cherri (d2)
+  });
+
+  it('keeps tenants apart: their own statistics, never the other’s chunks', async () => {
+    await index.apply([doc('beta', 'd9', 'cherry pie'), doc('beta', 'd2', 'apple cherry')]);
+    expect((await stats('beta')).df).toEqual({ appl: 1, cherri: 2, pie: 1 });
+    expect((await stats('acme')).df).toEqual({ banana: 2, cherri: 1 });
+    expect((await keyword('acme', ['pie', 'appl'])).map((h) => h.documentId)).toEqual([]);
+    expect((await keyword('beta', ['cherri'])).map((h) => h.documentId).sort()).toEqual([
+      'd2',
+      'd9',
+    ]);
+  });
+
+  it('is unchanged by a redelivered batch, and an emptied scope leaves nothing behind', async () => {
+    const before = await stats('beta');
+    const again = doc('beta', 'd9', 'cherry pie');
+    await index.apply([again]);
+    await index.apply([again]);
+    expect(await stats('beta')).toEqual(before);
+    await index.apply([doc('beta', 'd9', '', true), doc('beta', 'd2', '', true)]);
+    expect(await stats('beta')).toEqual({ scope: undefined, df: {} });
+  });
+});
