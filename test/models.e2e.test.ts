@@ -174,6 +174,14 @@ describe.runIf(hasModel(RANDOM_MODEL) && hasModel(STATIC_MODEL))(
         { n: number }[]
       >`SELECT count(*)::int AS n FROM index_chunks WHERE model_id LIKE ${`${A}@%`}`;
       expect(left!.n).toBe(0);
+      const [postings] = await db.sql<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM keyword_postings
+        WHERE scope IN (SELECT scope FROM keyword_scopes WHERE model_id LIKE ${`${A}@%`})`;
+      const [scopes] = await db.sql<{ n: number; other: number }[]>`
+        SELECT count(*) FILTER (WHERE model_id LIKE ${`${A}@%`})::int AS n,
+               count(*) FILTER (WHERE model_id LIKE ${`${B}@%`})::int AS other FROM keyword_scopes`;
+      expect({ postings: postings!.n, scopes: scopes!.n }).toEqual({ postings: 0, scopes: 0 });
+      expect(scopes!.other).toBeGreaterThan(0); // the other model's keyword index stays
       app = await startApp({ ...config, models: [B] }, createLogger({ level: 'silent' }), {
         handleSignals: false,
       });

@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Command } from 'commander';
 import { activateModel, activeAssignments, coverage } from '../../api/active-models.js';
 import type { Config } from '../../config/index.js';
-import { hnswIndexName } from '../../consumers/indexer/store.js';
+import { dropModelRows, hnswIndexName } from '../../consumers/indexer/store.js';
 import {
   createDatabase,
   dbUnavailable,
@@ -158,9 +158,7 @@ export function modelsCommand(config: () => Config): Command {
           >`SELECT DISTINCT model_id FROM index_documents WHERE model_id LIKE ${`${model}@%`}`;
           for (const { model_id } of ids)
             await db.sql.unsafe(`DROP INDEX IF EXISTS ${hnswIndexName(model_id)}`);
-          const chunks = await db.sql`DELETE FROM index_chunks WHERE model_id LIKE ${`${model}@%`}`;
-          await db.sql`DELETE FROM index_documents WHERE model_id LIKE ${`${model}@%`}`;
-          return chunks.count;
+          return dropModelRows(db.sql, `${model}@%`);
         });
         const jsm = await jetstreamManager(nc);
         const durable = durables.embedder(model);

@@ -273,3 +273,20 @@ export class VectorIndex {
       WHERE x.version <= EXCLUDED.version`;
   }
 }
+
+/**
+ * Deletes every row of the models whose id is LIKE `pattern` (vector and keyword index),
+ * for `sluice models retire`. Returns the chunk rows deleted.
+ */
+export async function dropModelRows(sql: Sql, pattern: string): Promise<number> {
+  return sql.begin(async (txn) => {
+    const tx = txn as unknown as Sql;
+    const scopes = tx`SELECT scope FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM keyword_postings WHERE scope IN (${scopes})`;
+    await tx`DELETE FROM keyword_terms WHERE scope IN (${scopes})`;
+    await tx`DELETE FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
+    const chunks = await tx`DELETE FROM index_chunks WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM index_documents WHERE model_id LIKE ${pattern}`;
+    return chunks.count;
+  });
+}
