@@ -39,10 +39,7 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
+export { percentile } from '../src/eval/metrics.js';
 
 /** Integer flags: --name 123 or --name=123. */
 export function flag(name: string, fallback: number): number {

@@ -3,7 +3,12 @@ import type { Static } from 'typebox';
 import Type from 'typebox';
 import { Token } from '../../contracts/index.js';
 import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/fusion.js';
-import { deleteFusion, getFusion, setFusion } from '../../consumers/indexer/fusion-store.js';
+import {
+  deleteFusion,
+  getFusion,
+  setFusion,
+  type FusionSetting,
+} from '../../consumers/indexer/fusion-store.js';
 import { queryTerms, search } from '../../consumers/indexer/search.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -11,6 +16,7 @@ import type { Embedder } from '../../models/index.js';
 import { collectionExists } from '../../projections/index.js';
 import { activeModel } from '../active-models.js';
 import { principalOf } from '../auth.js';
+import type { FusionUsed } from '../schemas.js';
 import {
   ErrorResponse,
   FusionSettingBody,
@@ -43,7 +49,22 @@ function cached<T>(load: (tenant: string, collection: string, extra: string) => 
   return Object.assign(get, { clear: () => cache.clear() });
 }
 
+/** Where a stored weight came from: chosen by sluice eval, set by hand, or none stored. */
+const sourceOf = (stored: FusionSetting | undefined) =>
+  stored
+    ? stored.calibration
+      ? ('calibrated' as const)
+      : ('configured' as const)
+    : ('default' as const);
+
 const CollectionParams = Type.Object({ collection: Token });
+/** What the admin routes that change a weight answer. */
+const fusionWriteResponse = {
+  200: FusionSettingResponse,
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+};
 const ModelQuery = Type.Object(
   { model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
   { additionalProperties: false },
@@ -110,8 +131,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
           { details: { pointer: '/query' } },
         );
       }
-      let used:
-        { vectorWeight: number; source: Static<typeof SearchResponse>['fusion'] } | undefined;
+      let used: Static<typeof FusionUsed> | undefined;
       if (body.mode === 'hybrid') {
         const stored =
           body.fusion || body.collection === undefined
@@ -122,13 +142,8 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
             ? [1, 'no-keyword-terms' as const]
             : body.fusion
               ? [body.fusion.vectorWeight, 'request' as const]
-              : stored
-                ? [
-                    stored.vectorWeight,
-                    stored.calibration ? ('calibrated' as const) : ('configured' as const),
-                  ]
-                : [DEFAULT_VECTOR_WEIGHT, 'default' as const];
-        used = { vectorWeight, source: { vectorWeight, source } };
+              : [stored?.vectorWeight ?? DEFAULT_VECTOR_WEIGHT, sourceOf(stored)];
+        used = { vectorWeight, source };
       }
       const vector =
         body.mode === 'keyword'
@@ -162,7 +177,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         mode: body.mode,
         model: embedder.spec.id,
         tookMs: Math.round((performance.now() - started) * 100) / 100,
-        ...(used ? { fusion: used.source } : {}),
+        ...(used ? { fusion: used } : {}),
         results,
       };
     },
@@ -175,11 +190,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       collection,
       model: embedder.spec.id,
       vectorWeight: stored?.vectorWeight ?? DEFAULT_VECTOR_WEIGHT,
-      source: stored
-        ? stored.calibration
-          ? ('calibrated' as const)
-          : ('configured' as const)
-        : ('default' as const),
+      source: sourceOf(stored),
       calibration: stored?.calibration ?? null,
       updatedAt: stored?.updatedAt.toISOString() ?? null,
     };
@@ -210,12 +221,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
           "Sets a collection's hybrid fusion weight for a model (sluice eval --calibrate does this)",
         params: CollectionParams,
         body: FusionSettingBody,
-        response: {
-          200: FusionSettingResponse,
-          400: ErrorResponse,
-          401: ErrorResponse,
-          403: ErrorResponse,
-        },
+        response: fusionWriteResponse,
       },
     },
     async (request) => {
@@ -242,12 +248,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         summary: "Forgets a collection's fusion weight for a model: searches use the default",
         params: CollectionParams,
         querystring: ModelQuery,
-        response: {
-          200: FusionSettingResponse,
-          400: ErrorResponse,
-          401: ErrorResponse,
-          403: ErrorResponse,
-        },
+        response: fusionWriteResponse,
       },
     },
     async (request) => {
