@@ -184,6 +184,24 @@ describe('HTTP API over the read models and the index', () => {
     expect(hy.json.results.length).toBeGreaterThan(0);
   });
 
+  it('refuses a NUL in a query with a pointer; hybrid with no keyword hit keeps vector order', async () => {
+    const nul = await A().post('/v1/search', { query: 'bread \u0000 oven', mode: 'keyword' });
+    expect(nul.status).toBe(400);
+    expect(nul.json.error).toMatchObject({
+      code: 'REQUEST_INVALID',
+      details: { pointer: '/query' },
+    });
+    const query = 'zyxwvut qwertyuiop'; // words, but none in any chunk
+    const vector = await A().post('/v1/search', { query, mode: 'vector', collection: 'kb' });
+    const hybrid = await A().post('/v1/search', {
+      query,
+      mode: 'hybrid',
+      collection: 'kb',
+      fusion: { vectorWeight: 0 },
+    });
+    expect(ids(hybrid)).toEqual(ids(vector));
+  });
+
   it('matches any word of a natural-language query (OR), best match first', async () => {
     const kw = await A().post('/v1/search', {
       query: 'which telescopes do astronomers use to watch the galaxies?',

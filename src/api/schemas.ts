@@ -13,7 +13,13 @@ export const ErrorResponse = Type.Object({
 
 export const SearchRequest = Type.Object(
   {
-    query: Type.String({ minLength: 1, maxLength: 2000, description: 'what to look for' }),
+    query: Type.String({
+      minLength: 1,
+      maxLength: 2000,
+      // PostgreSQL text cannot hold NUL: say so instead of failing inside the query.
+      pattern: '^[^\\u0000]*$',
+      description: 'what to look for (no NUL characters)',
+    }),
     collection: Type.Optional(Token),
     k: Type.Integer({
       minimum: 1,

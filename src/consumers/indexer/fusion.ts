@@ -33,9 +33,11 @@ export function normalise(list: readonly Scored[]): Map<string, number> {
 }
 
 /**
- * Fuses two ranked lists. A tie goes first to the hit found by the side with more weight
- * (each list's last hit normalises to 0, as do hits it lacks), then to the key that
- * sorts first, so results are stable and w = 0 or 1 gives exactly one list's order.
+ * Fuses two ranked lists. A tie (each list's last hit normalises to 0, as do hits it
+ * lacks) goes to the hit found by the side with more weight, then to the better place
+ * on that side, then on the other, then to the key that sorts first: results are stable,
+ * w = 0 or 1 gives exactly one list's order, and a side that found nothing leaves the
+ * other's order intact.
  */
 export function fuse(
   vector: readonly Scored[],
@@ -45,16 +47,23 @@ export function fuse(
   const w = Math.min(1, Math.max(0, vectorWeight));
   const v = normalise(vector);
   const k = normalise(keyword);
+  const [heavy, light] = w > 0.5 ? [v, k] : [k, v];
   const keys = new Set([...v.keys(), ...k.keys()]);
   return [...keys]
     .map((key) => ({
       key,
       score: w * (v.get(key) ?? 0) + (1 - w) * (k.get(key) ?? 0),
       found: (v.has(key) ? w : 0) + (k.has(key) ? 1 - w : 0),
+      heavy: heavy.get(key) ?? -1,
+      light: light.get(key) ?? -1,
     }))
     .sort(
       (a, b) =>
-        b.score - a.score || b.found - a.found || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+        b.score - a.score ||
+        b.found - a.found ||
+        b.heavy - a.heavy ||
+        b.light - a.light ||
+        (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     )
     .map(({ key, score }) => ({ key, score }));
 }

@@ -33,6 +33,13 @@ describe('hybrid fusion', () => {
     expect(fused.get('v1')).toBeCloseTo(0.25, 12);
   });
 
+  it('keeps the other side’s order when the weighted side found nothing', () => {
+    // Keyword weight 1 but no keyword hit: vector order, not key order.
+    const v = list(['z', 0.9], ['m', 0.8], ['a', 0.7]);
+    expect(fuse(v, [], 0).map((h) => h.key)).toEqual(['z', 'm', 'a']);
+    expect(fuse([], list(['z', 3], ['a', 1]), 1).map((h) => h.key)).toEqual(['z', 'a']);
+  });
+
   it('clamps the weight to 0…1 and fuses an empty side', () => {
     expect(fuse(vector, keyword, 7)).toEqual(fuse(vector, keyword, 1));
     expect(fuse(vector, [], 0.3).map((h) => h.key)).toEqual(['v1', 'both', 'v2']);
