@@ -108,9 +108,9 @@ export const configSpec = {
   }),
   keywordDepth: opt({
     env: 'SLUICE_KEYWORD_DEPTH',
-    default: '2000',
+    default: '1000',
     parse: int(10, 10_000_000),
-    doc: 'Keyword search reads at most this many postings per query term, best first (longer lists are cut; shorter ones scored exactly). See docs/search.md.',
+    doc: 'Keyword search takes its candidates from at most this many postings per query term, best first, then scores the best candidates exactly. See docs/search.md.',
   }),
   apiKey: opt({
     env: 'SLUICE_API_KEY',

@@ -30,7 +30,7 @@ export interface SearchRouteOptions {
   /** Served models by name; the first is the default. */
   models: Map<string, Embedder>;
   defaultModel: string;
-  /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 2000 */
+  /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
   keywordDepth?: number;
 }
 

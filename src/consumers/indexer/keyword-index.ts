@@ -23,9 +23,12 @@ export const keywordTables: KeywordTables = {
 export const scopeOf = (m: string, t: string, c: string): string =>
   `hashtextextended(${m} || E'\\x1f' || ${t} || E'\\x1f' || ${c}, 0)`;
 
-/** One term's BM25 weight without idf, for a term frequency, a length and an average length. */
+/**
+ * One term's BM25 weight without idf, for a term frequency, a length and an average
+ * length. Float literals throughout: numeric arithmetic made queries half again slower.
+ */
 export const impactSql = (tf: string, length: string, avg: string): string =>
-  `(${tf} * ${BM25.k1 + 1})::float8 / (${tf} + ${BM25.k1} * (${1 - BM25.b} + ${BM25.b} * ${length}::float8 / greatest(${avg}, 1)))`;
+  `${tf} * ${BM25.k1 + 1}::float8 / (${tf} + ${BM25.k1}::float8 * (${1 - BM25.b}::float8 + ${BM25.b}::float8 * ${length} / greatest(${avg}, 1)))`;
 
 /** The keys of chunk rows: parallel arrays (model, tenant, collection, document, index). */
 export interface ChunkKeys {

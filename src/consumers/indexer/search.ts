@@ -23,7 +23,7 @@ export interface SearchParams {
   exact?: boolean;
   /**
    * Keyword: postings read per query term, best first. Lists longer than this are cut
-   * (an approximation); shorter ones are scored exactly. @defaultValue 2000
+   * before candidates are scored exactly. @defaultValue 1000
    */
   keywordDepth?: number;
 }
@@ -111,9 +111,11 @@ class Query {
   }
 
   /**
-   * BM25 over the keyword index: the scopes searched, each term's idf in its scope, each
-   * term's postings best first (cut at keywordDepth unless a metadata filter must see
-   * them all), summed per chunk. Returns collection, document_id, chunk_index, score.
+   * BM25 over the keyword index, in two steps. Candidates: each term's postings best
+   * impact first, cut at keywordDepth (unless a metadata filter must see them all), summed
+   * per chunk. Then the best of those are scored exactly, every query term looked up for
+   * each (a chunk cut from one term's list gets that term back). Returns collection,
+   * document_id, chunk_index, score.
    */
   keyword(limit: number): string {
     const { p } = this;
@@ -128,29 +130,37 @@ class Query {
         : '';
     const depth = this.hasMetadataFilter()
       ? ''
-      : `LIMIT ${this.param(Math.max(1, Math.trunc(p.keywordDepth ?? 2000)))}`;
+      : `LIMIT ${this.param(Math.max(1, Math.trunc(p.keywordDepth ?? 1000)))}`;
     const metadata = this.hasMetadataFilter()
       ? `JOIN index_chunks c ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${this.param(p.tenant)}
            AND c.collection = w.collection AND c.document_id = x.document_id AND c.chunk_index = x.chunk_index
            AND c.metadata @> ${this.param(JSON.stringify(p.filter!.metadata))}::jsonb`
       : '';
+    const weight = (x: string): string => `w.idf * ${impactSql(`${x}.tf`, `${x}.length`, 'w.avg')}`;
     return `
       WITH s AS (
         SELECT scope, collection, chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS avg
         FROM ${keywordTables.scopes} WHERE ${scopes}),
       w AS (
-        SELECT s.scope, s.collection, s.avg, k.term, ln(1 + (s.n - k.df + 0.5) / (k.df + 0.5)) AS idf
+        SELECT s.scope, s.collection, s.avg, k.term,
+               ln(1 + (s.n - k.df + 0.5::float8) / (k.df + 0.5::float8)) AS idf
         FROM s JOIN ${keywordTables.terms} k ON k.scope = s.scope
-        WHERE k.term = ANY(${this.param(p.terms ?? [])}::text[]) AND k.df > 0)
-      SELECT w.collection, x.document_id, x.chunk_index,
-             sum(w.idf * ${impactSql('x.tf', 'x.length', 'w.avg')}) AS score
-      FROM w CROSS JOIN LATERAL (
-        SELECT x.document_id, x.chunk_index, x.tf, x.length FROM ${keywordTables.postings} x
-        WHERE x.scope = w.scope AND x.term = w.term ${docs}
-        ORDER BY x.impact DESC ${depth}) x
-      ${metadata}
+        WHERE k.term = ANY(${this.param(p.terms ?? [])}::text[]) AND k.df > 0),
+      c AS (
+        SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x')}) AS score
+        FROM w CROSS JOIN LATERAL (
+          SELECT x.document_id, x.chunk_index, x.tf, x.length FROM ${keywordTables.postings} x
+          WHERE x.scope = w.scope AND x.term = w.term ${docs}
+          ORDER BY x.impact DESC ${depth}) x
+        ${metadata}
+        GROUP BY 1, 2, 3
+        ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${this.param(Math.max(100, 2 * limit))})
+      SELECT c.collection, c.document_id, c.chunk_index, sum(${weight('x')}) AS score
+      FROM c JOIN w ON w.collection = c.collection
+      JOIN ${keywordTables.postings} x ON x.scope = w.scope AND x.term = w.term
+        AND x.document_id = c.document_id AND x.chunk_index = c.chunk_index
       GROUP BY 1, 2, 3
-      ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${this.param(limit)}`;
+      ORDER BY score DESC, c.document_id, c.chunk_index LIMIT ${this.param(limit)}`;
   }
 }
 
