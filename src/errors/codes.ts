@@ -132,6 +132,12 @@ export const errorCodes = {
     description:
       'An embedding model is not in SLUICE_MODELS_DIR and may not be downloaded (or has no ONNX file).',
   },
+  MODEL_UNAVAILABLE: {
+    status: 500,
+    retryable: false,
+    description:
+      'An embedding model is not in SLUICE_MODELS_DIR and downloading it (SLUICE_ALLOW_REMOTE_MODELS) failed; the message names the model, the folder and the settings that change them.',
+  },
   MODEL_NOT_READY: {
     status: 409,
     retryable: false,

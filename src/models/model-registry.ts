@@ -65,7 +65,7 @@ export async function describeModel(
     throw new SluiceError(
       'MODEL_NOT_FOUND',
       `model ${name} not found in ${resolve(modelsDir)} (no tokenizer.json); ` +
-        'set SLUICE_MODELS_DIR, or SLUICE_ALLOW_REMOTE_MODELS=true to download it from the Hugging Face hub',
+        'set SLUICE_MODELS_DIR to the folder that has it, SLUICE_MODELS to another model, or SLUICE_ALLOW_REMOTE_MODELS=true to download it from the Hugging Face hub',
     );
   }
   const file = pickFile(dir, dtype);
@@ -116,10 +116,23 @@ export async function ensureModel(
     env.allowRemoteModels = true;
     env.cacheDir = resolve(modelsDir);
     env.localModelPath = resolve(modelsDir);
-    const p = await pipeline('feature-extraction', name, {
-      dtype: dtype === 'fp32' ? 'fp32' : 'q8',
-    });
-    await p.dispose();
+    try {
+      const p = await pipeline('feature-extraction', name, {
+        dtype: dtype === 'fp32' ? 'fp32' : 'q8',
+      });
+      await p.dispose();
+    } catch (err) {
+      // transformers.js throws fetch and hub errors with stacks deep in its loader: say
+      // instead what was missing, where Sluice looked and what changes it.
+      throw new SluiceError(
+        'MODEL_UNAVAILABLE',
+        `model ${name} is not in ${dir} and could not be downloaded from the Hugging Face hub ` +
+          `(${err instanceof Error ? err.message.split('\n')[0] : String(err)}). ` +
+          'Put the model folder there (tokenizer.json, config.json, onnx/model*.onnx), or point ' +
+          'SLUICE_MODELS_DIR at a folder that has it, or choose another model with SLUICE_MODELS',
+        { cause: err },
+      );
+    }
   }
   return describeModel(modelsDir, name, dtype);
 }
