@@ -1,12 +1,20 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
 export interface LoggerOptions {
   /** @defaultValue 'info' */
   level?: LevelWithSilent;
-  /** Where JSON lines go. @defaultValue stdout */
+  /** Where log lines go. @defaultValue stdout */
   destination?: DestinationStream;
+  /** Lines for people (pino-pretty) instead of JSON. @defaultValue false */
+  pretty?: boolean;
+}
+
+/** Whether `LOG_FORMAT` asks for lines for people, given whether stdout is a terminal. */
+export function wantsPretty(format: 'auto' | 'json' | 'pretty', terminal: boolean): boolean {
+  return format === 'pretty' || (format === 'auto' && terminal);
 }
 
 /**
@@ -21,6 +29,15 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       redact: { paths: ['*.password', '*.apiKey', 'headers.authorization'], censor: '***' },
       serializers: { err: pino.stdSerializers.err },
     },
-    options.destination,
+    options.pretty
+      ? // Synchronous, in this thread: a log line is written before a crash can lose it.
+        pretty({
+          sync: true,
+          colorize: options.destination === undefined && process.stdout.isTTY,
+          translateTime: 'SYS:HH:MM:ss.l',
+          ignore: 'pid,hostname',
+          ...(options.destination === undefined ? {} : { destination: options.destination }),
+        })
+      : options.destination,
   );
 }

@@ -68,7 +68,13 @@ export const configSpec = {
     env: 'LOG_LEVEL',
     default: 'info',
     parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
-    doc: 'pino log level. Logs are JSON lines on stdout; pipe through `npx pino-pretty` to read them.',
+    doc: 'pino log level.',
+  }),
+  logFormat: opt({
+    env: 'LOG_FORMAT',
+    default: 'auto',
+    parse: oneOf('auto', 'json', 'pretty'),
+    doc: 'Logs on stdout: json (one JSON line each, for collectors), pretty (coloured lines for people), or auto (pretty on a terminal, json otherwise).',
   }),
   httpHost: opt({
     env: 'SLUICE_HTTP_HOST',

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { roleNames, type Config, type Role } from '../../config/index.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, wantsPretty } from '../../logger.js';
 import { startApp } from '../../app/start.js';
 
 export function startCommand(config: () => Config): Command {
@@ -20,7 +20,10 @@ export function startCommand(config: () => Config): Command {
           throw new Error(`unknown role(s): ${bad.join(', ')}; known: ${roleNames.join(', ')}`);
         cfg.roles = opts.roles;
       }
-      const logger = createLogger({ level: cfg.logLevel });
+      const logger = createLogger({
+        level: cfg.logLevel,
+        pretty: wantsPretty(cfg.logFormat, process.stdout.isTTY),
+      });
       const app = await startApp(cfg, logger);
       await app.stopped;
     });
