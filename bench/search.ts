@@ -2,7 +2,7 @@
  * Search latency: POST /v1/search (a Sluice API process under autocannon) against the
  * same SQL run directly, per mode, over 100k indexed chunks, in one run.
  *
- *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8]
+ *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8] [--modes vector,keyword,hybrid] [--keep]
  *
  * Each mode runs with one connection (latency) and with --connections (throughput; on 2
  * cores that saturates the machine, so latency there is mostly queueing).
@@ -43,7 +43,12 @@ const LOADS = [1, flag('connections', 8)];
 const CONNECTIONS = LOADS[1]!;
 const MODEL = 'sluice-static-384';
 const MODELS_DIR = join(sharedDir, 'models');
-const modes: SearchMode[] = ['vector', 'keyword', 'hybrid'];
+const modesArg = process.argv.find(
+  (a, i) => process.argv[i - 1] === '--modes' || a.startsWith('--modes='),
+);
+const modes = (modesArg?.replace(/^--modes=/, '') ?? 'vector,keyword,hybrid').split(
+  ',',
+) as SearchMode[];
 
 function scifact(): { passages: string[]; queries: string[] } {
   const passages = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
@@ -124,7 +129,8 @@ async function main(): Promise<void> {
     await sql.unsafe(
       `CREATE INDEX ${hnswIndexName(spec.id)} ON index_chunks USING hnsw ((embedding::vector(384)) vector_cosine_ops) WHERE model_id = '${spec.id}'`,
     );
-    await sql.unsafe('ANALYZE index_chunks');
+    // Settled as autovacuum leaves a table soon after a load, so it does not run mid-measurement.
+    await sql.unsafe('VACUUM ANALYZE index_chunks');
     const indexed = (performance.now() - t1) / 1000;
     // The keyword index, built by the statement the indexer runs per batch, over all rows.
     const t2 = performance.now();
@@ -288,7 +294,9 @@ async function main(): Promise<void> {
   } finally {
     await embedder.close();
     await database.close();
-    await db.drop();
+    // --keep leaves the database for profiling queries by hand.
+    if (process.argv.includes('--keep')) process.stderr.write(`kept ${db.url}\n`);
+    else await db.drop();
     const nc = await connect({ servers: natsUrl });
     await deleteNamespace(nc, namespace);
     await nc.close();

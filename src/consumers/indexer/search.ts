@@ -149,9 +149,11 @@ class Query {
       c AS (
         SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x')}) AS score
         FROM w CROSS JOIN LATERAL (
+          -- NULLS LAST as the index is built: any other order makes PostgreSQL read the
+          -- whole list and sort it instead of stopping at the depth.
           SELECT x.document_id, x.chunk_index, x.tf, x.length FROM ${keywordTables.postings} x
           WHERE x.scope = w.scope AND x.term = w.term ${docs}
-          ORDER BY x.impact DESC ${depth}) x
+          ORDER BY x.impact DESC NULLS LAST ${depth}) x
         ${metadata}
         GROUP BY 1, 2, 3
         ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${this.param(Math.max(100, 2 * limit))})
