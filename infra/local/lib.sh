@@ -19,6 +19,10 @@ SLUICE_PG_DB=${SLUICE_PG_DB:-sluice}
 PG_MAJOR=17
 NATS_MIN=2.10
 PGROOT=$SLUICE_CACHE_DIR/pgroot
+# Debian trixie's PostgreSQL packages extracted for a non-root user (no chroot).
+PGX=$SLUICE_CACHE_DIR/pgextract
+# Newest glibc symbol version that trixie's postgresql-17 and its libraries use.
+TRIXIE_GLIBC=2.39
 NATS_DIR=$SLUICE_CACHE_DIR/nats
 ENV_FILE=$SLUICE_RUN_DIR/env
 
@@ -36,9 +40,17 @@ version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ];
 # port_open PORT: true when something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# free_port: a port nothing listens on, asked from the kernel.
+# free_port: a random port in 20000-59999 that nothing listens on.
 free_port() {
-  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  local p i
+  for ((i = 0; i < 100; i++)); do
+    p=$((20000 + RANDOM % 40000))
+    port_open "$p" || {
+      echo "$p"
+      return
+    }
+  done
+  die "found no free port on 127.0.0.1"
 }
 
 # pick_port PREFERRED: PREFERRED when free, else a random free port (said on stderr).
@@ -104,9 +116,12 @@ provision_nats() {
       "or set NATS_URL to a running server with JetStream, or use Docker: docker compose -f infra/docker-compose.yml up -d"
   log "nats: fetching nats-server from Debian trixie into $NATS_DIR"
   apt_private
-  apt-get "${APT_OPTS[@]}" update >&2 || die "apt-get update for trixie failed (is $SLUICE_DEBIAN_MIRROR reachable?)"
+  local remedy=("Install nats-server >= $NATS_MIN (https://github.com/nats-io/nats-server/releases) and put it on PATH,"
+    "or set NATS_URL to a running server with JetStream, or use Docker: docker compose -f infra/docker-compose.yml up -d")
+  apt-get "${APT_OPTS[@]}" update --error-on=any >&2 ||
+    die "could not read Debian trixie's package lists from $SLUICE_DEBIAN_MIRROR (is it reachable?)" "${remedy[@]}"
   (cd "$APT_DIR/archives" && apt-get "${APT_OPTS[@]}" download nats-server >&2) ||
-    die "could not download the trixie nats-server package"
+    die "could not download the trixie nats-server package from $SLUICE_DEBIAN_MIRROR" "${remedy[@]}"
   rm -rf "$NATS_DIR.tmp"
   dpkg -x "$(ls -t "$APT_DIR"/archives/nats-server_*.deb | head -n1)" "$NATS_DIR.tmp"
   rm -rf "$NATS_DIR"
@@ -132,11 +147,14 @@ nats_bin() {
 }
 
 # ---------------------------------------------------------------- PostgreSQL
-# Two ways to run PostgreSQL $PG_MAJOR with pgvector without Docker:
-#   host:   a PostgreSQL >= $PG_MAJOR with pgvector already installed (non-root user)
-#   chroot: a Debian trixie root under the cache with postgresql-17-pgvector (needs root)
+# Three ways to run PostgreSQL $PG_MAJOR with pgvector without Docker:
+#   host:    a PostgreSQL >= $PG_MAJOR with pgvector installed, or trixie's packages
+#            extracted under the cache (non-root, on a host whose glibc >= $TRIXIE_GLIBC)
+#   extract: host, before those packages are fetched (up fetches them)
+#   chroot:  a Debian trixie root under the cache with postgresql-17-pgvector (needs root)
 
-# host_pg_bindir: bindir of an installed PostgreSQL >= PG_MAJOR whose sharedir has pgvector.
+# host_pg_bindir: bindir of an installed PostgreSQL >= PG_MAJOR whose sharedir has pgvector,
+# or of the extracted trixie packages.
 host_pg_bindir() {
   local pgc bindir share major
   for pgc in "$(command -v pg_config || true)" /usr/lib/postgresql/*/bin/pg_config; do
@@ -149,22 +167,108 @@ host_pg_bindir() {
       return
     }
   done
+  [ -x "$PGX/usr/lib/postgresql/$PG_MAJOR/bin/pg_ctl" ] &&
+    [ -f "$PGX/usr/share/postgresql/$PG_MAJOR/extension/vector.control" ] && {
+    echo "$PGX/usr/lib/postgresql/$PG_MAJOR/bin"
+    return
+  }
   return 1
 }
 
-# pg_mode: "host" or "chroot", or dies saying what to install.
+# pg_exec BIN ARGS…: runs a PostgreSQL program; extracted ones find their libraries.
+pg_exec() {
+  local bin=$1
+  shift
+  if [[ $bin == "$PGX"/* ]]; then
+    local libs
+    libs=$(printf '%s:' "$PGX"/usr/lib/*-linux-gnu "$PGX"/lib/*-linux-gnu)
+    LD_LIBRARY_PATH="${libs%:}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$bin" "$@"
+  else
+    "$bin" "$@"
+  fi
+}
+
+glibc_version() { getconf GNU_LIBC_VERSION 2>/dev/null | awk '{print $2}'; }
+
+# can_extract: trixie's binaries run on this host, and apt can fetch them without root.
+can_extract() {
+  local v
+  v=$(glibc_version)
+  [ -n "$v" ] && version_ge "$v" "$TRIXIE_GLIBC" && command -v apt-get >/dev/null &&
+    command -v dpkg >/dev/null && [ -f /usr/share/keyrings/debian-archive-keyring.gpg ]
+}
+
+# pg_mode: "host", "extract" or "chroot" (PG_MODE when already resolved), or dies saying
+# what to install. It never provisions anything: up does.
 pg_mode() {
-  if [ "$(id -u)" != 0 ] && host_pg_bindir >/dev/null; then
-    echo host
+  if [ -n "${PG_MODE:-}" ]; then
+    echo "$PG_MODE"
   elif [ "$(id -u)" = 0 ]; then
     echo chroot
+  elif host_pg_bindir >/dev/null; then
+    echo host
+  elif can_extract; then
+    echo extract
   else
-    die "no PostgreSQL >= $PG_MAJOR with pgvector found." \
-      "Install them (Debian/Ubuntu: apt-get install postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgvector)," \
-      "or set DATABASE_URL to a server that has the vector extension," \
-      "or run as root so a Debian trixie root can be provisioned under $SLUICE_CACHE_DIR," \
+    local v has
+    v=$(glibc_version)
+    if [ -n "$v" ]; then has="glibc $v"; else has="no glibc"; fi
+    die "no PostgreSQL >= $PG_MAJOR with pgvector found, and none can be provided without root on this host." \
+      "Debian trixie's PostgreSQL needs glibc >= $TRIXIE_GLIBC (Debian 13, Ubuntu 24.04 or newer); this host has $has." \
+      "Either install them (Debian/Ubuntu: sudo apt-get install postgresql-$PG_MAJOR postgresql-$PG_MAJOR-pgvector)," \
+      "or set DATABASE_URL to a PostgreSQL >= $PG_MAJOR that has the vector extension," \
+      "or run as root, so a Debian trixie root is provisioned under $SLUICE_CACHE_DIR," \
       "or use Docker: docker compose -f infra/docker-compose.yml up -d"
   fi
+}
+
+# trixie_deps PKG…: the packages PKG… need, their libraries only (lib*, never the C
+# library itself: the host's runs them), found breadth first in the private apt cache.
+trixie_deps() {
+  local -A seen=()
+  local queue=("$@") pkg dep
+  while [ ${#queue[@]} -gt 0 ]; do
+    pkg=${queue[0]}
+    queue=("${queue[@]:1}")
+    [ -n "${seen[$pkg]:-}" ] && continue
+    seen[$pkg]=1
+    echo "$pkg"
+    for dep in $(apt-cache "${APT_OPTS[@]}" depends --no-recommends --no-suggests --no-conflicts \
+      --no-breaks --no-replaces --no-enhances "$pkg" 2>/dev/null |
+      sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p'); do
+      case $dep in
+      libc6 | libc-bin | libc-l10n | libc6-*) ;;
+      lib* | "postgresql-client-$PG_MAJOR") queue+=("$dep") ;;
+      esac
+    done
+  done
+}
+
+# provision_pgextract: trixie's postgresql-17 and pgvector, with the libraries they need,
+# unpacked under the cache (no root, no chroot); checked by running postgres -V.
+provision_pgextract() {
+  apt_private
+  apt-get "${APT_OPTS[@]}" update --error-on=any >&2 ||
+    die "could not read Debian trixie's package lists from $SLUICE_DEBIAN_MIRROR (is it reachable?)" \
+      "Install postgresql-$PG_MAJOR and postgresql-$PG_MAJOR-pgvector, set DATABASE_URL, or run as root."
+  local pkgs
+  mapfile -t pkgs < <(trixie_deps "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-pgvector")
+  [ ${#pkgs[@]} -gt 2 ] || die "could not resolve the dependencies of postgresql-$PG_MAJOR in trixie"
+  rm -rf "$APT_DIR/pgx-debs" "$PGX.tmp"
+  mkdir -p "$APT_DIR/pgx-debs" "$PGX.tmp"
+  (cd "$APT_DIR/pgx-debs" && apt-get "${APT_OPTS[@]}" download "${pkgs[@]}" >&2) ||
+    die "could not download the trixie packages: ${pkgs[*]}"
+  local deb
+  for deb in "$APT_DIR"/pgx-debs/*.deb; do dpkg -x "$deb" "$PGX.tmp"; done
+  rm -rf "$APT_DIR/pgx-debs" "$PGX"
+  mv "$PGX.tmp" "$PGX"
+  local v
+  v=$(pg_exec "$PGX/usr/lib/postgresql/$PG_MAJOR/bin/postgres" -V 2>&1) || {
+    rm -rf "$PGX"
+    die "trixie's PostgreSQL does not run on this host: $v" \
+      "Install postgresql-$PG_MAJOR and postgresql-$PG_MAJOR-pgvector, set DATABASE_URL, or run as root."
+  }
+  log "postgres: $v unpacked (${#pkgs[@]} packages)"
 }
 
 chroot_mounts() { # mount /proc and a tmpfs /dev/shm inside the root (PostgreSQL needs both)
@@ -260,7 +364,7 @@ cluster_create() { # NAME PORT
     mkdir -p "$dir/conf.d"
     pwfile=$(mktemp)
     printf '%s\n' "$SLUICE_PG_PASSWORD" >"$pwfile"
-    "$bindir/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
+    pg_exec "$bindir/initdb" -D "$dir/data" -U postgres --auth-host=scram-sha-256 --auth-local=trust \
       --pwfile="$pwfile" >&2
     rm -f "$pwfile"
     echo "include_dir '$dir/conf.d'" >>"$dir/data/postgresql.conf"
@@ -291,7 +395,7 @@ cluster_start() { # NAME PORT
     in_root pg_ctlcluster "$PG_MAJOR" "$name" start >&2 9>&-
     ;;
   host)
-    "$(host_pg_bindir)/pg_ctl" -D "$SLUICE_RUN_DIR/pg-$name/data" -l "$SLUICE_RUN_DIR/pg-$name/log" \
+    pg_exec "$(host_pg_bindir)/pg_ctl" -D "$SLUICE_RUN_DIR/pg-$name/data" -l "$SLUICE_RUN_DIR/pg-$name/log" \
       -o "-k $SLUICE_RUN_DIR/pg-$name" -w start >&2 9>&-
     ;;
   esac
@@ -303,7 +407,7 @@ cluster_stop() { # NAME [MODE]: fast shutdown by default, "immediate" to simulat
   cluster_running "$name" || return 0
   case $(pg_mode) in
   chroot) in_root pg_ctlcluster "$PG_MAJOR" "$name" stop -m "$how" >&2 ;;
-  host) "$(host_pg_bindir)/pg_ctl" -D "$SLUICE_RUN_DIR/pg-$name/data" -m "$how" -w stop >&2 ;;
+  host) pg_exec "$(host_pg_bindir)/pg_ctl" -D "$SLUICE_RUN_DIR/pg-$name/data" -m "$how" -w stop >&2 ;;
   esac
 }
 
@@ -337,7 +441,7 @@ cluster_psql() { # NAME SQL: run SQL as postgres over the cluster's unix socket
   port=$(cluster_port "$1")
   case $(pg_mode) in
   chroot) in_root psql -X -q -t -A -v ON_ERROR_STOP=1 -U postgres -h /run/postgresql -p "$port" -d postgres -c "$2" ;;
-  host) "$(host_pg_bindir)/psql" -X -q -t -A -v ON_ERROR_STOP=1 -U postgres -h "$SLUICE_RUN_DIR/pg-$1" -p "$port" -d postgres -c "$2" ;;
+  host) pg_exec "$(host_pg_bindir)/psql" -X -q -t -A -v ON_ERROR_STOP=1 -U postgres -h "$SLUICE_RUN_DIR/pg-$1" -p "$port" -d postgres -c "$2" ;;
   esac
 }
 
