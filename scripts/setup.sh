@@ -9,4 +9,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >&2
 fi
 
-eval "$(infra/local/up)"
+# up exits 1 (saying why) when it cannot provide a server: stop here too.
+exports=$(infra/local/up) || exit 1
+eval "$exports"

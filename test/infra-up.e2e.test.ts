@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
 
@@ -36,7 +36,7 @@ describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to 
     rmSync(home, { recursive: true, force: true });
   });
 
-  const up = (env: Record<string, string>) => {
+  const up = (env: Record<string, string>, script = UP) => {
     const vars = {
       HOME: home,
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -82,6 +82,17 @@ describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to 
       expect(r.stderr).not.toContain('already running');
       expect(natsRunning()).toBe(false);
     }
+  });
+
+  it('stops scripts/start there too, before Sluice starts', () => {
+    const r = up(
+      { SLUICE_NATS_SERVER: nats, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
+      join(packageRoot, 'scripts/start'),
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('nothing was started');
+    expect(r.stdout + r.stderr).not.toMatch(/sluice started|models:/);
+    expect(natsRunning()).toBe(false);
   });
 
   it('says every missing piece at once', () => {
