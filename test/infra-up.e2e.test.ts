@@ -47,18 +47,24 @@ describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to 
       ...env,
     };
     const args = Object.entries(vars).map(([k, v]) => `${k}=${v}`);
+    // A script that wrongly goes on (and starts Sluice) fails here instead of hanging.
+    const limit = { timeout: 60_000 };
     const r = isRoot
-      ? spawnSync('setpriv', [
-          `--reuid=${NOBODY}`,
-          `--regid=${NOBODY}`,
-          '--clear-groups',
-          'env',
-          '-i',
-          ...args,
-          'bash',
-          UP,
-        ])
-      : spawnSync('env', ['-i', ...args, 'bash', UP]);
+      ? spawnSync(
+          'setpriv',
+          [
+            `--reuid=${NOBODY}`,
+            `--regid=${NOBODY}`,
+            '--clear-groups',
+            'env',
+            '-i',
+            ...args,
+            'bash',
+            script,
+          ],
+          limit,
+        )
+      : spawnSync('env', ['-i', ...args, 'bash', script], limit);
     return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
   const natsRunning = () =>
