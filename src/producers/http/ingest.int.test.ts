@@ -74,6 +74,28 @@ describe('POST /v1/events on a real nats-server', () => {
     expect(await stored()).toBe(before + 1);
   });
 
+  it('deduplicates ids per tenant and source: another tenant reusing an id is stored', async () => {
+    const before = await stored();
+    const a = event({ tenant: 'acme', documentId: 'a-doc' });
+    const b = { ...a, data: { ...a.data, tenant: 'beta', documentId: 'b-doc' } };
+    const fromA = (await post(JSON.stringify(a))).json();
+    const fromB = (await post(JSON.stringify(b))).json();
+    expect(fromA.results[0].status).toBe('accepted');
+    // Same id, other tenant: a new event with its own version, nothing of acme's.
+    expect(fromB.results[0].status).toBe('accepted');
+    expect(fromB.results[0].version).not.toBe(fromA.results[0].version);
+    // Same id and tenant, another source: a different event too.
+    const otherSource = (await post(JSON.stringify({ ...a, source: 'urn:other' }))).json();
+    expect(otherSource.results[0].status).toBe('accepted');
+    // Same tenant, source and id: the duplicate answers with the tenant's own version.
+    const again = (await post(JSON.stringify(b))).json();
+    expect(again.results[0]).toMatchObject({
+      status: 'duplicate',
+      version: fromB.results[0].version,
+    });
+    expect(await stored()).toBe(before + 3);
+  });
+
   it.each([
     ['bad JSON', '{"specversion": "1.0",', 'application/json', 400, 'JSON_INVALID'],
     [

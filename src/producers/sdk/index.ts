@@ -1,6 +1,7 @@
 export { ClaimCheck } from './claim-check.js';
 export {
   Producer,
+  dedupeId,
   type BatchOptions,
   type BatchResult,
   type BatchStatus,

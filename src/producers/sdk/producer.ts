@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -139,7 +139,7 @@ export class Producer {
     for (let attempt = 0; ; attempt++) {
       try {
         const ack = await this.js.publish(subject, payload, {
-          msgID: event.id,
+          msgID: dedupeId(event),
           headers,
           timeout: this.o.ackTimeoutMs,
           ...(options.expectedVersion === undefined
@@ -329,4 +329,15 @@ export class Producer {
       }
     }
   }
+}
+
+/**
+ * The JetStream message id that deduplicates an event: its id within its tenant and
+ * source (CloudEvents ids are unique per source), never across tenants, so one tenant's
+ * id can neither swallow another tenant's event nor reveal its sequence.
+ */
+export function dedupeId(event: { id: string; source: string; data: { tenant: string } }): string {
+  return createHash('sha256')
+    .update(`${event.data.tenant}\u0000${event.source}\u0000${event.id}`)
+    .digest('base64url');
 }
