@@ -111,3 +111,69 @@ describe('event contracts', () => {
       expect(() => validateEvent(v)).toThrow(/must be a JSON object/);
   });
 });
+
+describe('what the stores cannot hold is refused at the boundary', () => {
+  const base = {
+    specversion: '1.0',
+    id: 'e-1',
+    source: 'urn:test',
+    type: 'sluice.document.upserted.v1',
+    data: { tenant: 'acme', collection: 'docs', documentId: 'd', text: 'hello' },
+  };
+  const withData = (data: Record<string, unknown>) => ({
+    ...base,
+    data: { ...base.data, ...data },
+  });
+  const NUL = 'NUL';
+  const SURROGATE = 'unpaired surrogate';
+  it.each([
+    ['NUL in the text', withData({ text: 'pdf\u0000text' }), '/data/text', NUL],
+    ['NUL in the title', withData({ title: 'a\u0000' }), '/data/title', NUL],
+    ['NUL in the document id', withData({ documentId: 'd\u0000' }), '/data/documentId', NUL],
+    ['NUL in a metadata value', withData({ metadata: { k: 'v\u0000' } }), '/data/metadata/k', NUL],
+    [
+      'NUL in a metadata key',
+      withData({ metadata: { 'k\u0000': 1 } }),
+      '/data/metadata/k\\u0000',
+      NUL,
+    ],
+    [
+      'NUL in a metadata array',
+      withData({ metadata: { k: ['ok', '\u0000'] } }),
+      '/data/metadata/k/1',
+      NUL,
+    ],
+    ['NUL in the event id', { ...base, id: 'e\u0000' }, '/id', NUL],
+    ['a lone high surrogate', withData({ text: 'a\ud800b' }), '/data/text', SURROGATE],
+    ['a lone low surrogate', withData({ title: '\udc00' }), '/data/title', SURROGATE],
+    ['year 0000', { ...base, time: '0000-01-01T00:00:00Z' }, '/time', 'year 0001 to 9999'],
+    [
+      '29 February of a common year',
+      { ...base, time: '2023-02-29T00:00:00Z' },
+      '/time',
+      'date-time',
+    ],
+  ])('%s: EVENT_INVALID at %s', (_name, event, pointer, message) => {
+    let error: unknown;
+    try {
+      validateEvent(event);
+    } catch (err) {
+      error = err;
+    }
+    expect(isSluiceError(error) && error.code).toBe('EVENT_INVALID');
+    const details = (error as { details: { pointer: string } }).details;
+    expect(details.pointer).toBe(pointer);
+    expect((error as Error).message).toContain(message);
+    expect((error as Error).message).not.toContain('\u0000');
+  });
+
+  it.each([
+    ['emoji (a surrogate pair)', withData({ text: 'ok 😀 🦠' })],
+    ['CJK, RTL and zero-width characters', withData({ text: '病毒 فيروس a\u200bb\u200f' })],
+    ['control characters other than NUL', withData({ text: 'tab\tbell\u0007' })],
+    ['a leap day', { ...base, time: '2024-02-29T23:59:59.999Z' }],
+    ['year 9999', { ...base, time: '9999-12-31T00:00:00+01:00' }],
+  ])('accepts %s', (_name, event) => {
+    expect(() => validateEvent(event)).not.toThrow();
+  });
+});

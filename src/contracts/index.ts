@@ -20,6 +20,11 @@ export {
   type SluiceEvent,
 } from './event-types.js';
 export * from './schemas.js';
-export { validateEvent, validatePipelineEvent, type ValidationIssue } from './validate.js';
+export {
+  unstorable,
+  validateEvent,
+  validatePipelineEvent,
+  type ValidationIssue,
+} from './validate.js';
 export { packVectors, unpackVectors } from './vector-codec.js';
 export { embedTextOf, headingPrefix } from './chunk-text.js';

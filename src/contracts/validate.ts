@@ -79,6 +79,47 @@ function invalid(issues: ValidationIssue[]): SluiceError {
   });
 }
 
+// An unpaired UTF-16 surrogate: JSON can carry it, UTF-8 (and so PostgreSQL) cannot.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_CHAR = new RegExp(`\u0000|${LONE_SURROGATE.source}`, 'g');
+
+/**
+ * The first string (value or key) that PostgreSQL or UTF-8 cannot store: a NUL, or a
+ * lone surrogate. Such an event would be accepted and then fail in every store after it.
+ */
+export function unstorable(value: unknown, pointer = ''): ValidationIssue | undefined {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000'))
+      return { pointer, message: 'must not contain NUL (U+0000): text stores cannot hold it' };
+    if (LONE_SURROGATE.test(value))
+      return { pointer, message: 'must be valid Unicode (it has an unpaired surrogate)' };
+    return undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const issue = unstorable(value[i], `${pointer}/${i}`);
+      if (issue) return issue;
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [k, v] of Object.entries(value)) {
+      // The pointer itself must be storable: it travels into dead letters and read models.
+      const at = `${pointer}/${escapePointer(k).replace(UNSTORABLE_CHAR, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}`;
+      const issue = unstorable(k, at) ?? unstorable(v, at);
+      if (issue) return issue;
+    }
+  }
+  return undefined;
+}
+
+/** Years a timestamp column holds (PostgreSQL has no year 0; we keep to four digits). */
+function checkTime(event: Record<string, unknown>): void {
+  const time = event.time;
+  if (typeof time !== 'string') return;
+  const year = Number(time.slice(0, 4));
+  if (!(year >= 1) || Number.isNaN(Date.parse(time)))
+    throw invalid([{ pointer: '/time', message: 'must be a date-time from year 0001 to 9999' }]);
+}
+
 function checkEnvelope(
   event: unknown,
 ): asserts event is Record<string, unknown> & { type: string } {
@@ -86,6 +127,9 @@ function checkEnvelope(
     throw invalid([{ pointer: '', message: 'must be a JSON object (a CloudEvent)' }]);
   }
   if (!validateAttributes(event)) throw invalid(toIssues(validateAttributes.errors, ''));
+  checkTime(event);
+  const issue = unstorable(event);
+  if (issue) throw invalid([issue]);
 }
 
 function unknownType(type: string, known: string[]): SluiceError {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Chunk, ChunksV1, DocumentInfo } from '../../contracts/index.js';
+import { unstorable, type Chunk, type ChunksV1, type DocumentInfo } from '../../contracts/index.js';
+import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
 import type { ClaimCheck } from '../../producers/sdk/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
@@ -96,6 +97,12 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
     }
     const data = event.data;
     const text = data.text ?? (await o.claimCheck.get(data.textRef!));
+    // An inline text was checked with its event; a claim-checked body is checked here.
+    const bad = data.textRef ? unstorable(text, '/data/text') : undefined;
+    if (bad)
+      throw new SluiceError('EVENT_INVALID', `claim-checked /data/text ${bad.message}`, {
+        details: { pointer: bad.pointer, issues: [bad] },
+      });
     const pieces = splitDocument(text, data.mimeType ?? 'text/plain', o);
     const chunks: Chunk[] = pieces.map((p, index) => ({
       index,
