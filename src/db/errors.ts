@@ -39,6 +39,20 @@ export function isTransientDbError(err: unknown): boolean {
   return false;
 }
 
+/**
+ * The SQLSTATE of a data error: class 22 (data exception: bad encoding, value out of
+ * range, invalid text representation) or 23 (integrity constraint violation). The same
+ * data fails the same way every time, so retrying it only delays its neighbours.
+ */
+export function dataErrorState(err: unknown): string | undefined {
+  for (let e: unknown = err; typeof e === 'object' && e !== null;) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code)) return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Wraps a connection failure in DB_UNAVAILABLE (with the host, never the password). */
 export function dbUnavailable(err: unknown, url: string): SluiceError {
   const u = new URL(url);

@@ -6,4 +6,4 @@ export {
   type Sql,
 } from './client.js';
 export { runMigrations } from './migrate.js';
-export { dbUnavailable, isTransientDbError } from './errors.js';
+export { dataErrorState, dbUnavailable, isTransientDbError } from './errors.js';

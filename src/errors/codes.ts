@@ -165,6 +165,12 @@ export const errorCodes = {
     description:
       "A chunk has more tokens than the model reads; the chunker's limit is above the model's.",
   },
+  DATA_REJECTED: {
+    status: 422,
+    retryable: false,
+    description:
+      'PostgreSQL refused the data of a message (SQLSTATE class 22, data exception, or 23, integrity violation); the same data fails every time, so it is dead-lettered at once.',
+  },
   HANDLER_FAILED: {
     status: 500,
     retryable: true,

@@ -1,4 +1,4 @@
-import { isTransientDbError } from '../../db/index.js';
+import { dataErrorState, isTransientDbError } from '../../db/index.js';
 import { isSluiceError, type ErrorCode } from '../../errors/index.js';
 import { isTransientPublishError } from '../../nats/index.js';
 
@@ -13,8 +13,9 @@ export interface Failure {
 /**
  * Maps any error a handler throws to what the runtime does with the message:
  * SluiceErrors carry their own kind; database and NATS connection trouble (and
- * SQLSTATE 40001, 40P01, 57P03 …) is transient; anything unexpected is retried too,
- * as HANDLER_FAILED, and dead-lettered once the attempts are spent.
+ * SQLSTATE 40001, 40P01, 57P03 …) is transient; a data error (SQLSTATE class 22 or 23)
+ * is permanent; anything unexpected is retried, as HANDLER_FAILED, and dead-lettered
+ * once the attempts are spent.
  */
 export function classify(err: unknown): Failure {
   if (isSluiceError(err)) return { code: err.code, message: err.message, retryable: err.retryable };
@@ -28,5 +29,11 @@ export function classify(err: unknown): Failure {
     };
   }
   if (isTransientPublishError(err)) return { code: 'NATS_UNAVAILABLE', message, retryable: true };
+  const state = dataErrorState(err);
+  if (state) return { code: 'DATA_REJECTED', message: `${message} (${state})`, retryable: false };
   return { code: 'HANDLER_FAILED', message, retryable: true };
 }
+
+/** A dependency outage: every message would fail alike, so nothing is learnt by splitting. */
+export const isOutage = (f: Failure): boolean =>
+  f.code === 'DB_UNAVAILABLE' || f.code === 'NATS_UNAVAILABLE';

@@ -3,7 +3,7 @@ import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../logger.js';
 import { batchSeconds, failuresTotal, messagesTotal } from '../../metrics.js';
 import { Subjects, retryDurable, streamName, type StreamKey } from '../../topology/index.js';
-import { classify, type Failure } from './classify.js';
+import { classify, isOutage, type Failure } from './classify.js';
 import {
   appendHistory,
   letterHeaders,
@@ -284,9 +284,7 @@ export class DurableConsumer {
     const end = batchSeconds.startTimer({ consumer: this.spec.durable });
     let results: unknown[];
     try {
-      results = (await this.spec.handler(deliveries)) ?? [];
-    } catch (err) {
-      results = deliveries.map(() => err);
+      results = await this.runIsolating(deliveries);
     } finally {
       clearInterval(keepAlive);
       end();
@@ -303,6 +301,28 @@ export class DurableConsumer {
       messagesTotal.inc({ consumer: this.spec.durable, outcome: 'ok' });
     });
     await Promise.all(settling);
+  }
+
+  /**
+   * Runs the handler. A batch that fails as a whole, for any reason but an outage, is
+   * split in halves until the failing messages stand alone: one bad message costs its
+   * batch a few extra runs, and its neighbours (other tenants' included) go through.
+   * Handlers are idempotent, so running a message's half again is harmless.
+   */
+  private async runIsolating(ds: Delivery[]): Promise<unknown[]> {
+    try {
+      return (await this.spec.handler(ds)) ?? [];
+    } catch (err) {
+      if (ds.length === 1 || isOutage(classify(err))) return ds.map(() => err);
+      const mid = Math.ceil(ds.length / 2);
+      const halves = [ds.slice(0, mid), ds.slice(mid)];
+      const out: unknown[] = [];
+      for (const half of halves) {
+        const r = await this.runIsolating(half);
+        for (let i = 0; i < half.length; i++) out.push(r[i]);
+      }
+      return out;
+    }
   }
 
   private toDelivery(

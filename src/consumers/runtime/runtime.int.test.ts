@@ -152,6 +152,50 @@ describe('consumer runtime on a real nats-server', () => {
     expect(calls).toBe(3);
   });
 
+  it('splits a batch that fails as a whole: the bad message is dead-lettered at once, its neighbours go through', async () => {
+    await setup();
+    const done = new Set<number>();
+    let runs = 0;
+    await start(
+      async (batch) => {
+        runs++;
+        // As a transaction does: one row PostgreSQL refuses fails the whole batch.
+        if (batch.some((d) => body(d) === 5))
+          throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+            code: '22021',
+          });
+        batch.forEach((d) => done.add(body(d)));
+      },
+      { batchSize: 8 },
+    );
+    await publish(16);
+    await until(async () => (await dead()).length === 1 && done.size === 15);
+    const [letter] = await dead();
+    expect(letter!.data).toEqual({ i: 5 });
+    expect(letter!.letter).toMatchObject({ attempt: 1, code: 'DATA_REJECTED' });
+    expect(letter!.letter.message).toContain('(22021)');
+    expect([...done].sort((a, b) => a - b)).toEqual([...Array(16).keys()].filter((i) => i !== 5));
+    // Bisection: a few extra runs for the failing batch, not one per message.
+    expect(runs).toBeLessThanOrEqual(2 + 2 * Math.ceil(Math.log2(8)) + 1);
+  });
+
+  it('does not split a batch that fails because a dependency is down', async () => {
+    await setup();
+    await publish(8); // waiting before the consumer starts: one batch of 8
+    const calls: { size: number; at: number }[] = [];
+    await start(
+      async (batch) => {
+        calls.push({ size: batch.length, at: performance.now() });
+        throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+      },
+      { batchSize: 8 },
+    );
+    await until(() => calls.length >= 2);
+    expect(calls[0]!.size).toBe(8);
+    // The next run is the redelivery after the quick backoff (50 ms), not a half at once.
+    expect(calls[1]!.at - calls[0]!.at).toBeGreaterThanOrEqual(40);
+  });
+
   it('retries a transient failure quickly, parks it, and dead-letters it after the last attempt with every attempt recorded', async () => {
     await setup();
     const attempts: { attempt: number; source: string }[] = [];
