@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BatchHandler, Delivery } from '../consumers/runtime/consumer.js';
 import { decodeDocumentEvent, decodePipelineEvent } from '../consumers/runtime/decode.js';
+import { isSluiceError } from '../errors/index.js';
 import type { Subjects } from '../topology/index.js';
 import type { CollectionsStore } from './collections/store.js';
 import type { CollectionInput } from './collections/fold.js';
@@ -10,7 +11,8 @@ import type { DocKey } from './rows.js';
 
 /**
  * A projection's view of one stream: how a message becomes an input (undefined: not
- * for this projection; a throw: a bad message, dead-lettered) and how a batch of
+ * for this projection; a throw: a bad message, dead-lettered, except an invalid event
+ * of the events stream, which the chunker dead-letters) and how a batch of
  * inputs is applied with the checkpoint.
  */
 export interface ProjectionSource<I> {
@@ -34,7 +36,11 @@ export function projectionHandler<I>(
         if (item !== undefined) items.push(item);
         seq = Math.max(seq, d.seq);
       } catch (err) {
-        results[i] = err;
+        // An event that breaks its contract reaches every durable of the events stream;
+        // the chunker dead-letters it, once. Projections pass over it.
+        if (source.stream === 'events' && isSluiceError(err) && !err.retryable)
+          seq = Math.max(seq, d.seq);
+        else results[i] = err;
       }
     });
     if (seq > 0) await source.apply(items, { stream: streamName, seq });
