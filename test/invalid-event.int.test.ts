@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
@@ -34,11 +34,11 @@ describe('one bad event, one dead letter', () => {
   });
 
   it.each([
-    ['broken JSON', '{"specversion": "1.0", "id":', 'EVENT_INVALID'],
-    ['a NUL in the text', 'NUL', 'EVENT_INVALID'],
+    ['broken JSON', '{"specversion": "1.0", "id":', 'EVENT_INVALID', /not valid JSON/],
+    ['a NUL in the text', 'NUL', 'EVENT_INVALID', /\/data\/text must not contain NUL/],
   ])(
-    '%s published straight to the stream: one letter, %s',
-    async (_what, raw, code) => {
+    '%s published straight to the stream: one dead letter',
+    async (_what, raw, code, why) => {
       const js = jetstream(nc);
       const ns = config.namespace;
       const payload =
@@ -51,7 +51,9 @@ describe('one bad event, one dead letter', () => {
               data: { tenant: 'acme', collection: 'docs', documentId: 'n', text: 'a\u0000b' },
             })
           : raw;
-      const ack = await js.publish(`${ns}.events.acme.docs.n`, payload);
+      const structured = headers();
+      structured.set('content-type', 'application/cloudevents+json');
+      const ack = await js.publish(`${ns}.events.acme.docs.n`, payload, { headers: structured });
       const letters = new DeadLetters(nc, ns, new PipelinePublisher({ nc, source: 'urn:test' }));
       const mine = async () =>
         (await letters.list()).items.filter(
@@ -73,6 +75,7 @@ describe('one bad event, one dead letter', () => {
       const found = await mine();
       expect(found).toHaveLength(1);
       expect(found[0]).toMatchObject({ consumer: durables.chunker, code });
+      expect(found[0]!.message).toMatch(why);
     },
     60_000,
   );
