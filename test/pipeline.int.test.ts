@@ -1,5 +1,5 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../src/app/start.js';
@@ -9,7 +9,7 @@ import { DeadLetters } from '../src/consumers/dlq/index.js';
 import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
 import { createLogger } from '../src/logger.js';
 import { modelKey } from '../src/models/index.js';
-import { ClaimCheck, Producer } from '../src/producers/index.js';
+import { ClaimCheck, Producer, claimCheckPrefix } from '../src/producers/index.js';
 import { Subjects, bodiesBucket, streamName, deleteNamespace } from '../src/topology/index.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
@@ -196,19 +196,41 @@ describe('pipeline: chunker → embedder → indexer on real servers', () => {
     const bytes = Buffer.from(text);
     const ref = {
       bucket: bodiesBucket(config.namespace),
-      name: 'acme/docs/late-body',
+      name: `${claimCheckPrefix({ tenant: 'acme', collection: 'docs', documentId: 'archived' })}late-body`,
       size: bytes.length,
       sha256: createHash('sha256').update(bytes).digest('hex'),
     };
-    // The event points at a body that is not stored yet: a permanent failure of this input.
-    const r = await producer.publish(
-      producer.event('sluice.document.upserted.v1', {
-        tenant: 'acme',
-        collection: 'docs',
-        documentId: 'archived',
-        textRef: ref,
-      }),
+    // Claim checks are the producer's own, so a reference arrives only straight on the
+    // stream. This one points at a body that is not stored yet: a permanent failure.
+    const js = jetstream(nc);
+    const event = (documentId: string, textRef: typeof ref) =>
+      JSON.stringify(
+        producer.event('sluice.document.upserted.v1', {
+          tenant: 'acme',
+          collection: 'docs',
+          documentId,
+          textRef,
+        }),
+      );
+    const subject = (documentId: string) =>
+      new Subjects(config.namespace).event({ tenant: 'acme', collection: 'docs', documentId });
+    const structured = headers();
+    structured.set('content-type', 'application/cloudevents+json');
+    const r = await js.publish(subject('archived'), event('archived', ref), {
+      headers: structured,
+    });
+    // Another reference points at a body that exists but is not this document's.
+    await js.publish(subject('thief'), event('thief', ref), { headers: structured });
+    await until(async () =>
+      (await letters.list({ consumer: 'chunker' })).items.some(
+        (l) => l.document?.documentId === 'thief',
+      ),
     );
+    expect(
+      (await letters.list({ consumer: 'chunker' })).items.find(
+        (l) => l.document?.documentId === 'thief',
+      ),
+    ).toMatchObject({ code: 'TEXT_REF_INVALID', attempts: 1 });
     await until(async () =>
       (await letters.list({ consumer: 'chunker' })).items.some(
         (l) => l.document?.documentId === 'archived',

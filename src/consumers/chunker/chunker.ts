@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { unstorable, type Chunk, type ChunksV1, type DocumentInfo } from '../../contracts/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
-import type { ClaimCheck } from '../../producers/sdk/index.js';
+import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
 import type { BatchHandler, Delivery } from '../runtime/consumer.js';
 import { decodeDocumentEvent } from '../runtime/decode.js';
@@ -96,7 +96,8 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
       return;
     }
     const data = event.data;
-    const text = data.text ?? (await o.claimCheck.get(data.textRef!));
+    const text =
+      data.text ?? (await o.claimCheck.get(data.textRef!, { prefix: claimCheckPrefix(data) }));
     // An inline text was checked with its event; a claim-checked body is checked here.
     const bad = data.textRef ? unstorable(text, '/data/text') : undefined;
     if (bad)

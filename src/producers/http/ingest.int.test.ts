@@ -134,6 +134,21 @@ describe('POST /v1/events on a real nats-server', () => {
       'EVENT_INVALID',
     ],
     [
+      'a client-supplied claim check (textRef)',
+      JSON.stringify({
+        ...event(),
+        data: {
+          tenant: 'acme',
+          collection: 'docs',
+          documentId: 'stolen',
+          textRef: { bucket: 'B', name: 'other/tenant/body', size: 1, sha256: '0'.repeat(64) },
+        },
+      }),
+      'application/json',
+      400,
+      'EVENT_INVALID',
+    ],
+    [
       'an impossible time (year 0000)',
       JSON.stringify(event({}, { time: '0000-01-01T00:00:00Z' })),
       'application/json',

@@ -3,6 +3,7 @@ import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { TextRef } from '../../contracts/index.js';
 import { SluiceError } from '../../errors/index.js';
+import { docKey } from '../../topology/index.js';
 
 /**
  * Claim check: a large text goes into a JetStream object store and the event carries a
@@ -33,10 +34,19 @@ export class ClaimCheck {
     return { bucket: this.bucket, name, size: bytes.length, sha256 };
   }
 
-  /** The text a reference points to, checked against its size and sha256. */
-  async get(ref: TextRef): Promise<string> {
-    const store =
-      ref.bucket === this.bucket ? await this.open() : await new Objm(this.nc).open(ref.bucket);
+  /**
+   * The text a reference points to, checked against its size and sha256. `owner.prefix`
+   * pins it to one document's bodies (claimCheckPrefix).
+   */
+  async get(ref: TextRef, owner?: { prefix: string }): Promise<string> {
+    // Only this installation's bucket, and (given an owner) only the owner's bodies.
+    if (ref.bucket !== this.bucket || (owner && !ref.name.startsWith(owner.prefix))) {
+      throw new SluiceError(
+        'TEXT_REF_INVALID',
+        `claim-checked text ${ref.bucket}/${ref.name} is not this document's (expected ${this.bucket}/${owner?.prefix ?? ''}…)`,
+      );
+    }
+    const store = await this.open();
     const bytes = await store.getBlob(ref.name);
     if (bytes === null) {
       throw new SluiceError(
@@ -53,4 +63,13 @@ export class ClaimCheck {
     }
     return Buffer.from(bytes).toString('utf8');
   }
+}
+
+/** Where a document's claim-checked bodies are named: tenant/collection/document key/. */
+export function claimCheckPrefix(ref: {
+  tenant: string;
+  collection: string;
+  documentId: string;
+}): string {
+  return `${ref.tenant}/${ref.collection}/${docKey(ref.documentId)}/`;
 }

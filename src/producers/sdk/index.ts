@@ -1,4 +1,4 @@
-export { ClaimCheck } from './claim-check.js';
+export { ClaimCheck, claimCheckPrefix } from './claim-check.js';
 export {
   Producer,
   dedupeId,

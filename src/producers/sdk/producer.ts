@@ -12,8 +12,8 @@ import {
 } from '../../contracts/index.js';
 import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
-import { Subjects, bodiesBucket, docKey } from '../../topology/index.js';
-import { ClaimCheck } from './claim-check.js';
+import { Subjects, bodiesBucket } from '../../topology/index.js';
+import { ClaimCheck, claimCheckPrefix } from './claim-check.js';
 import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
 
 export interface ProducerOptions {
@@ -263,6 +263,20 @@ export class Producer {
   /** Validation and enrichment: producers reject bad events before anything is published. */
   private prepare(input: unknown): SluiceEvent | Promise<SluiceEvent> {
     const event = validateEvent(input);
+    // Claim checks are made here, for texts over the threshold; a reference from outside
+    // could point at any body in the bucket and would skip the size limit.
+    if (event.type === 'sluice.document.upserted.v1' && event.data.textRef !== undefined) {
+      throw new SluiceError(
+        'EVENT_INVALID',
+        '/data/textRef is set by Sluice when it claim-checks a large text; send the text inline',
+        {
+          details: {
+            pointer: '/data/textRef',
+            issues: [{ pointer: '/data/textRef', message: 'is made by Sluice only' }],
+          },
+        },
+      );
+    }
     if (event.tenant !== undefined && event.tenant !== event.data.tenant) {
       throw new SluiceError(
         'EVENT_INVALID',
@@ -288,7 +302,7 @@ export class Producer {
       }
       if (size > this.o.claimCheckBytes) {
         const { text, ...rest } = event.data;
-        const name = `${event.data.tenant}/${event.data.collection}/${docKey(event.data.documentId)}/${event.id}`;
+        const name = `${claimCheckPrefix(event.data)}${event.id}`;
         return this.putBody(name, text).then((textRef) => ({
           ...event,
           data: { ...rest, textRef },
