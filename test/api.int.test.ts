@@ -440,6 +440,32 @@ describe('HTTP API over the read models and the index', () => {
     );
   });
 
+  it('takes at most 1 MiB on routes other than ingest, and says when a query ran too long', async () => {
+    const big = await A().post('/v1/search', { query: 'x'.repeat(1024 * 1024 + 10) });
+    expect(big.status).toBe(413);
+    expect(big.json.error.code).toBe('BODY_TOO_LARGE');
+
+    const app = await buildApp({
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+      auth: { mode: 'off', tenant: 'acme' },
+      ingest: { producer: new Producer({ nc, namespace: config.namespace }) },
+    });
+    // What postgres.js throws when statement_timeout cancels a query.
+    app.get('/slow', () => {
+      throw Object.assign(new Error('canceling statement due to statement timeout'), {
+        code: '57014',
+      });
+    });
+    try {
+      const res = await app.inject({ method: 'GET', url: '/slow' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error.code).toBe('QUERY_TIMEOUT');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('limits requests per key with 429 and Retry-After', async () => {
     const limited = await buildApp({
       logger: createLogger({ level: 'silent' }),

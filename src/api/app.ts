@@ -17,14 +17,17 @@ import { registerReplayRoutes } from './routes/replays.js';
 import { registerSearchRoute, type SearchRouteOptions } from './routes/search.js';
 import { installValidation } from './validation.js';
 
+/** Largest request body of every route but ingest: searches and settings are small. */
+export const API_BODY_LIMIT = 1024 * 1024;
+
 export interface ApiDeps {
   logger: Logger;
-  /** Largest request body in bytes. */
+  /** Largest body of POST /v1/events in bytes; every other route takes API_BODY_LIMIT. */
   bodyLimit: number;
   auth: AuthMode;
   /** Requests per minute per API key. @defaultValue 1200 */
   rateLimit?: number;
-  ingest: Omit<IngestRouteOptions, 'tenantOf'>;
+  ingest: Omit<IngestRouteOptions, 'tenantOf' | 'bodyLimit'>;
   /** Read models and search (omitted: those routes are not mounted). */
   queries?: SearchRouteOptions;
   letters?: DeadLetters;
@@ -43,7 +46,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const logger: FastifyBaseLogger = deps.logger.child({ module: 'api' });
   const app = Fastify({
     loggerInstance: logger,
-    bodyLimit: deps.bodyLimit,
+    bodyLimit: API_BODY_LIMIT,
     // Request lines would drown the logs at ingest rates; /metrics has HTTP latency.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -89,6 +92,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   registerOpsRoutes(app, deps.checks ?? {}, deps.beforeScrape);
   await registerIngestRoute(app, {
+    bodyLimit: deps.bodyLimit,
     ...deps.ingest,
     // The tenant comes from the key; only with authentication off may a caller write anywhere.
     tenantOf: (request) => (deps.auth.mode === 'off' ? undefined : request.principal?.tenant),

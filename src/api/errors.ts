@@ -63,6 +63,17 @@ export function installErrorHandling(app: FastifyInstance): void {
             : fe.message;
       return reply.status(errorCodes[mapped].status).send(errorBody(mapped, message, details));
     }
+    if ((err as { code?: unknown }).code === '57014') {
+      request.log.warn({ err, url: request.url }, 'query cancelled by statement_timeout');
+      return reply
+        .status(503)
+        .send(
+          errorBody(
+            'QUERY_TIMEOUT',
+            'the query ran too long and was cancelled; narrow it (a collection, filters, a smaller k) or retry',
+          ),
+        );
+    }
     // A dependency that is down is a 503 the client may retry, not an internal error.
     if (isTransientDbError(err)) {
       request.log.warn({ err }, 'database unavailable');

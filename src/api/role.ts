@@ -30,7 +30,12 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
   const queries = createDatabase({
     url: config.databaseUrl,
     applicationName: 'sluice-api',
-    settings: { 'hnsw.ef_search': String(config.searchEf), 'hnsw.iterative_scan': 'relaxed_order' },
+    settings: {
+      'hnsw.ef_search': String(config.searchEf),
+      'hnsw.iterative_scan': 'relaxed_order',
+      // A query a caller starts stops in PostgreSQL too, not only in the client.
+      statement_timeout: String(config.statementTimeout),
+    },
   });
   // Queries are embedded by workers of their own, so indexing never delays a search.
   const models = new Map<string, Embedder>();
@@ -66,7 +71,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
       config.auth === 'off'
         ? { mode: 'off', tenant: config.defaultTenant }
         : { mode: 'keys', verifier: new KeyVerifier(ctx.database.sql) },
-    ingest: { producer },
+    ingest: { producer, maxEvents: config.ingestMaxEvents },
     queries: {
       sql: queries.sql,
       models,

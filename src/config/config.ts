@@ -177,7 +177,19 @@ export const configSpec = {
     env: 'SLUICE_HTTP_BODY_LIMIT',
     default: '64M',
     parse: bytes,
-    doc: 'Largest HTTP request body; a larger one is answered 413 BODY_TOO_LARGE.',
+    doc: 'Largest body of POST /v1/events; a larger one is answered 413 BODY_TOO_LARGE. Every other route takes at most 1 MiB.',
+  }),
+  ingestMaxEvents: opt({
+    env: 'SLUICE_INGEST_MAX_EVENTS',
+    default: '10000',
+    parse: int(1, 1_000_000),
+    doc: 'Most events in one POST /v1/events; more is answered 413 BATCH_TOO_LARGE before any is published.',
+  }),
+  statementTimeout: opt({
+    env: 'SLUICE_STATEMENT_TIMEOUT',
+    default: '10s',
+    parse: duration,
+    doc: 'Longest a query of the HTTP API may run in PostgreSQL (statement_timeout); a slower one is cancelled there and answered 503 QUERY_TIMEOUT.',
   }),
   claimCheckBytes: opt({
     env: 'SLUICE_CLAIM_CHECK_BYTES',

@@ -86,6 +86,18 @@ export const errorCodes = {
     retryable: false,
     description: 'A request carried no events.',
   },
+  BATCH_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description:
+      'An ingest request carries more events than SLUICE_INGEST_MAX_EVENTS; nothing was published. Split it.',
+  },
+  QUERY_TIMEOUT: {
+    status: 503,
+    retryable: true,
+    description:
+      'A query ran past SLUICE_STATEMENT_TIMEOUT and PostgreSQL cancelled it; narrow it (filters, a collection, a smaller k) or retry.',
+  },
   BODY_TOO_LARGE: {
     status: 413,
     retryable: false,

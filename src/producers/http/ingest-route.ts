@@ -5,6 +5,10 @@ import { formatOf, ingestContentTypes, parseIngestBody } from './parse-body.js';
 
 export interface IngestRouteOptions {
   producer: Producer;
+  /** Largest request body in bytes (SLUICE_HTTP_BODY_LIMIT). */
+  bodyLimit: number;
+  /** Most events in one request (SLUICE_INGEST_MAX_EVENTS). @defaultValue 10000 */
+  maxEvents?: number;
   /**
    * The tenant the caller may write to (from its API key), or undefined for an admin
    * or an open instance. Events for another tenant are rejected, whatever they say.
@@ -84,6 +88,7 @@ function registerRoute(
   app.post(
     '/v1/events',
     {
+      bodyLimit: options.bodyLimit,
       schema: {
         tags: ['ingest'],
         summary: 'Publish document events',
@@ -114,6 +119,13 @@ function registerRoute(
       }
       const { single, items } = parseIngestBody(format, request.body as string);
       if (items.length === 0) throw new SluiceError('BATCH_EMPTY', 'the request carries no events');
+      const maxEvents = options.maxEvents ?? 10_000;
+      if (items.length > maxEvents)
+        throw new SluiceError(
+          'BATCH_TOO_LARGE',
+          `the request carries ${items.length} events; the limit is ${maxEvents} (SLUICE_INGEST_MAX_EVENTS): split it`,
+          { details: { events: items.length, limit: maxEvents } },
+        );
       const expected = request.headers['sluice-expected-version'];
       if (expected !== undefined && !single) {
         throw new SluiceError(

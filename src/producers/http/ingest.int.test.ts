@@ -26,7 +26,7 @@ describe('POST /v1/events on a real nats-server', () => {
       logger: createLogger({ level: 'silent' }),
       bodyLimit: config.httpBodyLimit,
       auth: { mode: 'off', tenant: 'bench' },
-      ingest: { producer },
+      ingest: { producer, maxEvents: 5 },
     });
   });
   afterAll(async () => {
@@ -72,6 +72,20 @@ describe('POST /v1/events on a real nats-server', () => {
     expect(again.statusCode).toBe(202);
     expect(again.json()).toMatchObject({ duplicate: 1, results: [{ status: 'duplicate' }] });
     expect(await stored()).toBe(before + 1);
+  });
+
+  it('refuses a batch over the event cap before publishing any of it', async () => {
+    const before = await stored();
+    const lines = Array.from({ length: 6 }, () => JSON.stringify(event())).join('\n');
+    const res = await post(lines, 'application/x-ndjson');
+    expect(res.statusCode).toBe(413);
+    expect(res.json().error).toMatchObject({
+      code: 'BATCH_TOO_LARGE',
+      details: { events: 6, limit: 5 },
+    });
+    expect(await stored()).toBe(before);
+    const five = Array.from({ length: 5 }, () => JSON.stringify(event())).join('\n');
+    expect((await post(five, 'application/x-ndjson')).statusCode).toBe(202);
   });
 
   it('deduplicates ids per tenant and source: another tenant reusing an id is stored', async () => {
