@@ -1,7 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/api/app.js';
-import { createKey } from '../src/api/keys.js';
+import { KeyVerifier, createKey } from '../src/api/keys.js';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { errorCodes } from '../src/errors/index.js';
@@ -466,6 +466,39 @@ describe('HTTP API over the read models and the index', () => {
     }
   });
 
+  it('answers an address that keeps guessing keys with 429, without looking keys up', async () => {
+    let lookups = 0;
+    const verifier = new KeyVerifier(db.sql);
+    const verify = verifier.verify.bind(verifier);
+    verifier.verify = (k: string) => {
+      lookups++;
+      return verify(k);
+    };
+    const app = await buildApp({
+      logger: createLogger({ level: 'silent' }),
+      bodyLimit: 1024,
+      auth: { mode: 'keys', verifier, failuresPerMinute: 3 },
+      ingest: { producer: new Producer({ nc, namespace: config.namespace }) },
+      queries: { sql: db.sql, models: new Map(), defaultModel: 'none' },
+    });
+    try {
+      const guess = (i: number) =>
+        app.inject({
+          method: 'GET',
+          url: '/v1/collections',
+          headers: { authorization: `Bearer sk_guess${i}_${'x'.repeat(32)}` },
+        });
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await guess(i));
+      expect(answers.map((a) => a.statusCode)).toEqual([401, 401, 401, 429, 429]);
+      expect(answers[3]!.json().error.code).toBe('RATE_LIMITED');
+      expect(Number(answers[3]!.headers['retry-after'])).toBeGreaterThan(0);
+      expect(lookups).toBe(3);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('limits requests per key with 429 and Retry-After', async () => {
     const limited = await buildApp({
       logger: createLogger({ level: 'silent' }),
@@ -480,6 +513,14 @@ describe('HTTP API over the read models and the index', () => {
       for (let i = 0; i < 4; i++)
         answers.push(await limited.inject({ method: 'GET', url: '/v1/collections' }));
       expect(answers.map((a) => a.statusCode)).toEqual([200, 200, 200, 429]);
+      // Refused before its body is read: broken JSON is not even parsed.
+      const broken = await limited.inject({
+        method: 'POST',
+        url: '/v1/search',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"query": ',
+      });
+      expect(broken.statusCode).toBe(429);
       const refused = answers[3]!;
       expect(refused.json().error.code).toBe('RATE_LIMITED');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);

@@ -79,7 +79,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(rateLimit, {
     max: deps.rateLimit ?? 1200,
     timeWindow: 60_000,
-    hook: 'preHandler', // after authentication: limits are per API key
+    // After authentication (its hook comes first), before the body is read and parsed:
+    // limits are per API key, and a refused request costs no parsing.
+    hook: 'onRequest',
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
     allowList: (request) =>
       request.routeOptions.config?.public === true || request.url.startsWith('/docs'),

@@ -40,6 +40,8 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | SluiceError | Error, request, reply) => {
     if (isSluiceError(err)) {
       if (err.status >= 500) request.log.error({ err }, err.message);
+      const retryAfter = err.details?.retryAfter;
+      if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
       return reply.status(err.status).send(errorBody(err.code, err.message, err.details));
     }
     const fe = err as FastifyError;
