@@ -63,8 +63,8 @@ export class KeywordIndex {
       .join('.');
   }
 
-  /** Locks the scopes of these chunk keys, in order. */
-  async lock(tx: Sql, keys: ChunkKeys): Promise<void> {
+  /** Locks the scopes of these (model, tenant, collection) columns, in scope order. */
+  async lock(tx: Sql, keys: Pick<ChunkKeys, 'm' | 't' | 'c'>): Promise<void> {
     await tx`
       SELECT pg_advisory_xact_lock(s) FROM (
         SELECT DISTINCT ${tx.unsafe(scopeOf('m', 't', 'c'))} AS s

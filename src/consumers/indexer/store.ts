@@ -219,8 +219,6 @@ export class VectorIndex {
           m: [...from.m, ...exact.m],
           t: [...from.t, ...exact.t],
           c: [...from.c, ...exact.c],
-          d: [],
-          i: [],
         });
         await this.keywords.remove(tx, exact, from);
       }
