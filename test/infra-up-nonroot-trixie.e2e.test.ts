@@ -35,9 +35,25 @@ const sh = (cmd: string, args: string[]) =>
 describe.runIf(isRoot && hasDebootstrap)('infra/local/up as an ordinary user on Debian 13', () => {
   let root: string;
   const inRoot = (script: string, timeout = 240_000) =>
-    spawnSync('chroot', [root, 'runuser', '-u', 'newcomer', '--', 'bash', '-c', script], {
-      timeout,
-    });
+    // A newcomer's own environment: none of the servers this test run was given.
+    spawnSync(
+      'chroot',
+      [
+        root,
+        'runuser',
+        '-u',
+        'newcomer',
+        '--',
+        'env',
+        '-i',
+        'HOME=/home/newcomer',
+        'PATH=/usr/local/bin:/usr/bin:/bin',
+        'bash',
+        '-c',
+        script,
+      ],
+      { timeout },
+    );
 
   beforeAll(() => {
     if (!existsSync(join(MINBASE, 'usr/bin/apt-get'))) {
