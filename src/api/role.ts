@@ -77,14 +77,18 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
       models,
       defaultModel: config.models[0]!,
       keywordDepth: config.keywordDepth,
+      queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
     },
     letters,
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {
       nats: () => jsm.getAccountInfo(),
       postgres: () => queries.sql`SELECT 1`,
-      models: () =>
-        Promise.all([...models.values()].map((m) => m.embed(['ready'], { truncate: true }))),
+      // Whether each model's worker runs, asked without queueing behind searches.
+      models: async () => {
+        const down = [...models.values()].filter((m) => !m.alive).map((m) => m.spec.id);
+        if (down.length > 0) throw new Error(`embedding worker not running: ${down.join(', ')}`);
+      },
     },
     beforeScrape: async () => {
       await Promise.all(

@@ -106,6 +106,18 @@ export const configSpec = {
     parse: int(1, 1_000_000),
     doc: 'Requests per minute per API key; beyond it, 429 RATE_LIMITED with Retry-After.',
   }),
+  searchQueue: opt({
+    env: 'SLUICE_SEARCH_QUEUE',
+    default: '64',
+    parse: int(1, 100_000),
+    doc: 'Searches that may wait at once for their query to be embedded, per model; more are answered 503 SEARCH_OVERLOADED.',
+  }),
+  searchEmbedTimeout: opt({
+    env: 'SLUICE_SEARCH_EMBED_TIMEOUT',
+    default: '5s',
+    parse: duration,
+    doc: 'How long a search waits for its query to be embedded before it is answered 503 SEARCH_OVERLOADED.',
+  }),
   searchEf: opt({
     env: 'SLUICE_SEARCH_EF',
     default: '100',

@@ -92,6 +92,12 @@ export const errorCodes = {
     description:
       'An ingest request carries more events than SLUICE_INGEST_MAX_EVENTS; nothing was published. Split it.',
   },
+  SEARCH_OVERLOADED: {
+    status: 503,
+    retryable: true,
+    description:
+      'Too many searches are waiting for their query to be embedded (SLUICE_SEARCH_QUEUE), or one waited past SLUICE_SEARCH_EMBED_TIMEOUT; retry after Retry-After.',
+  },
   QUERY_TIMEOUT: {
     status: 503,
     retryable: true,

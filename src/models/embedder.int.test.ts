@@ -87,9 +87,12 @@ describe.runIf(hasModel(STATIC_MODEL))('semantic sanity of the static model', ()
       expect(cosine(a!, b!)).toBeCloseTo(0.702, 2);
       expect(cosine(a!, b!)).toBeGreaterThan(cosine(a!, c!));
       expect(Array.from(unk!).every((x) => x === 0)).toBe(true);
+      expect(e.alive).toBe(true);
     } finally {
       await e.close();
     }
+    // /readyz asks this instead of queueing an embedding behind searches.
+    expect(e.alive).toBe(false);
   });
 });
 

@@ -43,6 +43,7 @@ export class Embedder {
   >();
   private nextId = 0;
   private closing: Promise<void> | undefined;
+  private exited = false;
 
   private constructor(
     readonly spec: ModelSpec,
@@ -64,7 +65,15 @@ export class Embedder {
       this.pending.clear();
     };
     worker.on('error', failAll);
-    worker.on('exit', () => failAll(new Error(`embedding worker for ${spec.id} exited`)));
+    worker.on('exit', () => {
+      this.exited = true;
+      failAll(new Error(`embedding worker for ${spec.id} exited`));
+    });
+  }
+
+  /** Whether the worker thread runs and takes work. */
+  get alive(): boolean {
+    return !this.exited && this.closing === undefined;
   }
 
   static async load(spec: ModelSpec, options: EmbedderOptions = {}): Promise<Embedder> {

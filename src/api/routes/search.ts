@@ -16,6 +16,7 @@ import type { Embedder } from '../../models/index.js';
 import { collectionExists } from '../../projections/index.js';
 import { activeModel } from '../active-models.js';
 import { principalOf } from '../auth.js';
+import { QueryEmbedding, type QueryEmbeddingOptions } from '../query-embedding.js';
 import type { FusionUsed } from '../schemas.js';
 import {
   ErrorResponse,
@@ -32,6 +33,8 @@ export interface SearchRouteOptions {
   defaultModel: string;
   /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
   keywordDepth?: number;
+  /** Bound and timeout of the queries waiting to be embedded, per model. */
+  queryEmbedding?: QueryEmbeddingOptions;
 }
 
 /** Remembers answers for two seconds: a change reaches every API process that quickly. */
@@ -71,6 +74,12 @@ const ModelQuery = Type.Object(
 );
 
 export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
+  const queues = new Map(
+    [...o.models.values()].map((e) => [
+      e,
+      new QueryEmbedding((texts) => e.embed(texts, { truncate: true }), o.queryEmbedding),
+    ]),
+  );
   const active = cached((tenant, collection) => activeModel(o.sql, tenant, collection));
   const fusion = cached((tenant, collection, modelId) =>
     getFusion(o.sql, tenant, collection, modelId),
@@ -146,9 +155,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         used = { vectorWeight, source };
       }
       const vector =
-        body.mode === 'keyword'
-          ? undefined
-          : (await embedder.embed([body.query], { truncate: true }))[0];
+        body.mode === 'keyword' ? undefined : await queues.get(embedder)!.vector(body.query);
       const results = await search(o.sql, {
         tenant,
         ...(body.collection === undefined ? {} : { collection: body.collection }),
