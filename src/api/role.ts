@@ -85,9 +85,11 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
       nats: () => jsm.getAccountInfo(),
       postgres: () => queries.sql`SELECT 1`,
       // Whether each model's worker runs, asked without queueing behind searches.
-      models: async () => {
+      models: () => {
         const down = [...models.values()].filter((m) => !m.alive).map((m) => m.spec.id);
-        if (down.length > 0) throw new Error(`embedding worker not running: ${down.join(', ')}`);
+        return down.length > 0
+          ? Promise.reject(new Error(`embedding worker not running: ${down.join(', ')}`))
+          : Promise.resolve();
       },
     },
     beforeScrape: async () => {
