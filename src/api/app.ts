@@ -10,6 +10,7 @@ import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/
 import type { Replayer } from '../replay/index.js';
 import { installAuth, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
@@ -30,7 +31,8 @@ export interface ApiDeps {
   ingest: Omit<IngestRouteOptions, 'tenantOf' | 'bodyLimit'>;
   /** Read models and search (omitted: those routes are not mounted). */
   queries?: SearchRouteOptions;
-  letters?: DeadLetters;
+  /** Dead letters and the jobs that redrive them (both, or neither route is mounted). */
+  letters?: { letters: DeadLetters; jobs: RedriveJobs };
   replayer?: Replayer;
   /** /readyz checks by name. */
   checks?: Record<string, Check>;
@@ -103,7 +105,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     registerSearchRoute(app, deps.queries);
     registerDocumentRoutes(app, deps.queries.sql);
   }
-  if (deps.letters) registerDeadLetterRoutes(app, deps.letters);
+  if (deps.letters) registerDeadLetterRoutes(app, deps.letters.letters, deps.letters.jobs);
   if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);
   return app;
 }

@@ -9,8 +9,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Route needs no key (health, metrics, docs). */
     public?: boolean;
-    /** Route needs an admin key. */
+    /** Route needs an admin key (of the caller's tenant). */
     admin?: boolean;
+    /** Route acts on the whole installation: it needs an operator key. */
+    operator?: boolean;
   }
 }
 
@@ -50,7 +52,8 @@ class FailedAttempts {
 /**
  * Every route but the public ones needs an API key (`Authorization: Bearer sk_…` or
  * `X-API-Key`). The tenant comes from the key, never from the request body. With
- * SLUICE_AUTH=off (local development) every caller is an admin of SLUICE_DEFAULT_TENANT.
+ * SLUICE_AUTH=off (local development) every caller is an operator, acting for
+ * SLUICE_DEFAULT_TENANT.
  */
 export function installAuth(app: FastifyInstance, auth: AuthMode): void {
   const failures = new FailedAttempts(auth.mode === 'keys' ? (auth.failuresPerMinute ?? 60) : 0);
@@ -60,7 +63,7 @@ export function installAuth(app: FastifyInstance, auth: AuthMode): void {
     if (config?.public || request.url === '/docs' || request.url.startsWith('/docs/')) return;
 
     if (auth.mode === 'off') {
-      request.principal = { keyId: 'anonymous', tenant: auth.tenant, admin: true };
+      request.principal = { keyId: 'anonymous', tenant: auth.tenant, admin: true, operator: true };
     } else {
       const header = request.headers.authorization ?? '';
       const presented = header.toLowerCase().startsWith('bearer ')
@@ -89,6 +92,11 @@ export function installAuth(app: FastifyInstance, auth: AuthMode): void {
       }
       request.principal = principal;
     }
+    if (config?.operator && !request.principal.operator)
+      throw new SluiceError(
+        'FORBIDDEN',
+        'this route acts on the whole installation: it needs an operator key',
+      );
     if (config?.admin && !request.principal.admin)
       throw new SluiceError('FORBIDDEN', 'this route needs an admin key');
   });

@@ -1,10 +1,16 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Sql } from '../db/index.js';
 
+/**
+ * Who is calling. A key acts for its tenant only. `admin` lets it manage that tenant's
+ * dead letters and search settings; `operator` (which implies admin) lets it act on the
+ * whole installation: every tenant's dead letters, and replays.
+ */
 export interface Principal {
   keyId: string;
   tenant: string;
   admin: boolean;
+  operator: boolean;
 }
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
@@ -14,7 +20,7 @@ const KEY = /^sk_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$/;
 
 export async function createKey(
   sql: Sql,
-  o: { tenant: string; admin?: boolean; name?: string },
+  o: { tenant: string; admin?: boolean; operator?: boolean; name?: string },
 ): Promise<{ id: string; key: string }> {
   const id = randomBytes(9)
     .toString('base64url')
@@ -23,8 +29,9 @@ export async function createKey(
     .slice(0, 12);
   const secret = randomBytes(32).toString('base64url');
   await sql`
-    INSERT INTO api_keys (id, secret_hash, tenant, admin, name)
-    VALUES (${id}, ${sha256(secret).toString('hex')}, ${o.tenant}, ${o.admin ?? false}, ${o.name ?? null})`;
+    INSERT INTO api_keys (id, secret_hash, tenant, admin, operator, name)
+    VALUES (${id}, ${sha256(secret).toString('hex')}, ${o.tenant},
+            ${(o.admin ?? false) || (o.operator ?? false)}, ${o.operator ?? false}, ${o.name ?? null})`;
   return { id, key: `sk_${id}_${secret}` };
 }
 
@@ -39,6 +46,7 @@ export async function listKeys(sql: Sql): Promise<
     id: string;
     tenant: string;
     admin: boolean;
+    operator: boolean;
     name: string | null;
     createdAt: string;
     revoked: boolean;
@@ -49,16 +57,18 @@ export async function listKeys(sql: Sql): Promise<
       id: string;
       tenant: string;
       admin: boolean;
+      operator: boolean;
       name: string | null;
       created_at: Date | string;
       revoked_at: Date | string | null;
     }[]
   >`
-    SELECT id, tenant, admin, name, created_at, revoked_at FROM api_keys ORDER BY created_at`;
+    SELECT id, tenant, admin, operator, name, created_at, revoked_at FROM api_keys ORDER BY created_at`;
   return rows.map((r) => ({
     id: r.id,
     tenant: r.tenant,
     admin: r.admin,
+    operator: r.operator,
     name: r.name,
     createdAt: new Date(r.created_at).toISOString(),
     revoked: r.revoked_at !== null,
@@ -72,7 +82,7 @@ export async function listKeys(sql: Sql): Promise<
 export class KeyVerifier {
   private readonly cache = new Map<
     string,
-    { row: { hash: Buffer; tenant: string; admin: boolean } | null; at: number }
+    { row: { hash: Buffer; tenant: string; admin: boolean; operator: boolean } | null; at: number }
   >();
 
   constructor(
@@ -86,11 +96,19 @@ export class KeyVerifier {
     const [, id, secret] = m as unknown as [string, string, string];
     let entry = this.cache.get(id);
     if (!entry || Date.now() - entry.at > this.ttlMs) {
-      const [row] = await this.sql<{ secret_hash: string; tenant: string; admin: boolean }[]>`
-        SELECT secret_hash, tenant, admin FROM api_keys WHERE id = ${id} AND revoked_at IS NULL`;
+      const [row] = await this.sql<
+        { secret_hash: string; tenant: string; admin: boolean; operator: boolean }[]
+      >`
+        SELECT secret_hash, tenant, admin, operator FROM api_keys
+        WHERE id = ${id} AND revoked_at IS NULL`;
       entry = {
         row: row
-          ? { hash: Buffer.from(row.secret_hash, 'hex'), tenant: row.tenant, admin: row.admin }
+          ? {
+              hash: Buffer.from(row.secret_hash, 'hex'),
+              tenant: row.tenant,
+              admin: row.admin || row.operator,
+              operator: row.operator,
+            }
           : null,
         at: Date.now(),
       };
@@ -98,6 +116,7 @@ export class KeyVerifier {
       this.cache.set(id, entry);
     }
     if (!entry.row || !timingSafeEqual(entry.row.hash, sha256(secret))) return undefined;
-    return { keyId: id, tenant: entry.row.tenant, admin: entry.row.admin };
+    const { tenant, admin, operator } = entry.row;
+    return { keyId: id, tenant, admin, operator };
   }
 }

@@ -11,6 +11,7 @@ import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
+import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
@@ -62,6 +63,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     config.namespace,
     new PipelinePublisher({ nc, source: 'urn:sluice:api' }),
   );
+  const jobs = new RedriveJobs(ctx.database.sql, letters, log);
   const declared = declareTopology(config);
   const app = await buildApp({
     logger,
@@ -79,7 +81,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
       keywordDepth: config.keywordDepth,
       queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
     },
-    letters,
+    letters: { letters, jobs },
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {
       nats: () => jsm.getAccountInfo(),
@@ -106,7 +108,10 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     },
   });
   if (config.auth === 'off')
-    log.warn('SLUICE_AUTH=off: every caller is an admin of tenant %s', config.defaultTenant);
+    log.warn(
+      'SLUICE_AUTH=off: every caller is an operator, acting for tenant %s',
+      config.defaultTenant,
+    );
   const address = await listen(app, config.httpHost, config.httpPort);
   log.info({ address }, 'api listening');
   return {
@@ -114,6 +119,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     address,
     stop: async () => {
       await app.close();
+      await jobs.close();
       for (const m of models.values()) await m.close();
       await queries.close();
     },

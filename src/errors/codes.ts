@@ -127,7 +127,8 @@ export const errorCodes = {
   FORBIDDEN: {
     status: 403,
     retryable: false,
-    description: 'The API key may not use this route (admin routes need an admin key).',
+    description:
+      "The API key may not use this route: a tenant's admin routes need an admin key, installation-wide ones (replays) an operator key.",
   },
   RATE_LIMITED: {
     status: 429,
@@ -206,6 +207,12 @@ export const errorCodes = {
     retryable: false,
     description:
       'A replay of this projection is already running (one at a time); see sluice replay --status.',
+  },
+  REDRIVE_RUNNING: {
+    status: 409,
+    retryable: false,
+    description:
+      'A redrive job of the same scope is already running (one at a time); watch it at /v1/dead-letters/redrive-jobs/{id}.',
   },
   REPLAY_PREVIOUS_EXISTS: {
     status: 409,

@@ -21,13 +21,13 @@ const StartBody = Type.Object(
   { additionalProperties: false },
 );
 
-/** Replays over HTTP (admin keys): start or resume one in this process, watch, cancel. */
+/** Replays over HTTP (operator keys: a replay rebuilds every tenant's rows): start or resume one in this process, watch, cancel. */
 export function registerReplayRoutes(
   app: FastifyInstance,
   replayer: Replayer,
   logger: Logger,
 ): void {
-  const config = { admin: true };
+  const config = { operator: true };
   app.get(
     '/v1/replays',
     {

@@ -1,6 +1,10 @@
 import { Command } from 'commander';
 import type { Config } from '../../config/index.js';
-import { DeadLetters, type DeadLetterSummary } from '../../consumers/dlq/index.js';
+import {
+  DeadLetters,
+  type DeadLetterSummary,
+  type RedriveProgress,
+} from '../../consumers/dlq/index.js';
 import { PipelinePublisher } from '../../consumers/runtime/publisher.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
@@ -89,13 +93,26 @@ export function dlqCommand(config: () => Config): Command {
     .option('--all', 'every dead letter')
     .option('--json', 'print JSON')
     .action(async (list: string[], o: { consumer?: string; all?: boolean; json?: boolean }) => {
+      // Long redrives say how far they are, on a terminal.
+      const onProgress =
+        o.json || !process.stderr.isTTY
+          ? undefined
+          : (p: RedriveProgress) => {
+              process.stderr.write(
+                `\rredriven ${p.redriven}, not ${p.failed}, examined ${p.scanned}`,
+              );
+            };
       const result = await withLetters(config, (d) =>
-        d.redrive({
-          ids: ids(list),
-          ...(o.consumer === undefined ? {} : { consumer: o.consumer }),
-          ...(o.all ? { all: true } : {}),
-        }),
+        d.redrive(
+          {
+            ids: ids(list),
+            ...(o.consumer === undefined ? {} : { consumer: o.consumer }),
+            ...(o.all ? { all: true } : {}),
+          },
+          onProgress ? { onProgress } : {},
+        ),
       );
+      if (onProgress) process.stderr.write('\n');
       if (o.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else {
         process.stdout.write(

@@ -33,32 +33,47 @@ export function keysCommand(config: () => Config): Command {
     .command('create')
     .description('create a key for a tenant and print it')
     .requiredOption('-t, --tenant <tenant>', 'the tenant the key reads and writes')
-    .option('--admin', 'may also redrive dead letters and run replays')
+    .option('--admin', "may also manage the tenant's dead letters and search settings")
+    .option(
+      '--operator',
+      "administers the whole installation: every tenant's dead letters, and replays",
+    )
     .option('--name <name>', 'a note to recognise the key by')
     .option('--json', 'print JSON')
-    .action(async (o: { tenant: string; admin?: boolean; name?: string; json?: boolean }) => {
-      if (!TOKEN.test(o.tenant))
-        throw new SluiceError(
-          'REQUEST_INVALID',
-          `tenant '${o.tenant}' is not a valid name ([a-z0-9][a-z0-9_-]*)`,
+    .action(
+      async (o: {
+        tenant: string;
+        admin?: boolean;
+        operator?: boolean;
+        name?: string;
+        json?: boolean;
+      }) => {
+        if (!TOKEN.test(o.tenant))
+          throw new SluiceError(
+            'REQUEST_INVALID',
+            `tenant '${o.tenant}' is not a valid name ([a-z0-9][a-z0-9_-]*)`,
+          );
+        const k = await withDb(config, (db) =>
+          createKey(db.sql, {
+            tenant: o.tenant,
+            admin: o.admin ?? false,
+            operator: o.operator ?? false,
+            ...(o.name === undefined ? {} : { name: o.name }),
+          }),
         );
-      const k = await withDb(config, (db) =>
-        createKey(db.sql, {
-          tenant: o.tenant,
-          admin: o.admin ?? false,
-          ...(o.name === undefined ? {} : { name: o.name }),
-        }),
-      );
-      process.stdout.write(
-        o.json
-          ? `${JSON.stringify({ ...k, tenant: o.tenant, admin: o.admin ?? false })}\n`
-          : `${k.key}\n`,
-      );
-      if (!o.json)
-        process.stderr.write(
-          `key ${k.id} for tenant ${o.tenant}${o.admin ? ' (admin)' : ''}: store it now, it is not shown again\n`,
+        const operator = o.operator ?? false;
+        const admin = (o.admin ?? false) || operator;
+        process.stdout.write(
+          o.json
+            ? `${JSON.stringify({ ...k, tenant: o.tenant, admin, operator })}\n`
+            : `${k.key}\n`,
         );
-    });
+        if (!o.json)
+          process.stderr.write(
+            `key ${k.id} for tenant ${o.tenant}${role({ admin, operator })}: store it now, it is not shown again\n`,
+          );
+      },
+    );
   keys
     .command('ls')
     .description('list keys (never their secrets)')
@@ -66,7 +81,7 @@ export function keysCommand(config: () => Config): Command {
       const list = await withDb(config, (db) => listKeys(db.sql));
       for (const k of list) {
         process.stdout.write(
-          `${k.id}  ${k.tenant}${k.admin ? ' (admin)' : ''}  ${k.createdAt.slice(0, 19)}${k.revoked ? '  revoked' : ''}${k.name ? `  ${k.name}` : ''}\n`,
+          `${k.id}  ${k.tenant}${role(k)}  ${k.createdAt.slice(0, 19)}${k.revoked ? '  revoked' : ''}${k.name ? `  ${k.name}` : ''}\n`,
         );
       }
       if (list.length === 0) process.stdout.write('no keys\n');
@@ -81,4 +96,8 @@ export function keysCommand(config: () => Config): Command {
       process.stdout.write(`revoked ${id}\n`);
     });
   return keys;
+}
+
+function role(k: { admin: boolean; operator: boolean }): string {
+  return k.operator ? ' (operator)' : k.admin ? ' (admin)' : '';
 }

@@ -21,6 +21,8 @@ export interface DeadLetterSummary {
   /** Times it was redriven before. */
   generation: number;
   failedAt: string;
+  /** The tenant whose subject it was published on, when it was a document subject. */
+  tenant?: string;
   /** CloudEvents type and document, when the message is readable. */
   type?: string;
   document?: { tenant: string; collection: string; documentId: string };
@@ -35,7 +37,16 @@ export interface DeadLetter extends DeadLetterSummary {
   dataEncoding: 'json' | 'base64';
 }
 
+/**
+ * Whose letters a caller may see. A tenant sees a letter only when it was published on
+ * that tenant's subject and its payload, if readable, names no other tenant; letters of
+ * no tenant (a foreign client's unreadable message on a non-document subject) are the
+ * operator's alone.
+ */
+export type LetterScope = { tenant: string } | 'installation';
+
 export interface ListOptions {
+  scope?: LetterScope;
   consumer?: string;
   /** Only letters with an id above this (paging). */
   after?: number;
@@ -43,7 +54,11 @@ export interface ListOptions {
   limit?: number;
 }
 
+/** Letters examined per list call at most, so a tenant's page is bounded work. */
+const SCAN_LIMIT = 10_000;
+
 export interface RedriveSelection {
+  scope?: LetterScope;
   ids?: number[];
   consumer?: string;
   all?: boolean;
@@ -52,6 +67,20 @@ export interface RedriveSelection {
 export interface RedriveResult {
   redriven: number[];
   failed: { id: number; reason: string }[];
+}
+
+export interface RedriveProgress {
+  redriven: number;
+  failed: number;
+  /** Letters examined so far (a tenant's redrive skips other tenants'). */
+  scanned: number;
+}
+
+function visible(s: DeadLetterSummary, scope: LetterScope | undefined): boolean {
+  if (scope === undefined || scope === 'installation') return true;
+  return (
+    s.tenant === scope.tenant && (s.document === undefined || s.document.tenant === scope.tenant)
+  );
 }
 
 /**
@@ -82,30 +111,34 @@ export class DeadLetters {
     return consumer === undefined ? this.subjects.all('dlq') : this.subjects.dlq(consumer);
   }
 
-  /** Letters in id order; `next` is the `after` for the following page. */
+  /**
+   * Letters in id order; `next` is the `after` for the following page. A page examines
+   * at most 10,000 letters: a tenant's page can come back short with a `next`.
+   */
   async list(o: ListOptions = {}): Promise<{ items: DeadLetterSummary[]; next?: number }> {
     const jsm = await this.manager();
     const limit = Math.max(1, Math.min(o.limit ?? 100, 1000));
     const items: DeadLetterSummary[] = [];
     let seq = (o.after ?? 0) + 1;
-    while (items.length < limit) {
+    for (let scanned = 0; items.length < limit && scanned < SCAN_LIMIT; scanned++) {
       const m = await jsm.direct
         .getMessage(this.stream, { next_by_subj: this.filter(o.consumer), seq })
         .catch(notFoundAsNull);
       if (m === null) return { items };
-      const s = summarize(m);
-      if (s) items.push(s);
+      const s = summarize(m, this.subjects);
+      if (s && visible(s, o.scope)) items.push(s);
       seq = m.seq + 1;
     }
-    return { items, next: items[items.length - 1]!.id };
+    return { items, next: seq - 1 };
   }
 
-  async show(id: number): Promise<DeadLetter | undefined> {
+  /** One letter; undefined when there is none, or the scope may not see it. */
+  async show(id: number, scope?: LetterScope): Promise<DeadLetter | undefined> {
     const jsm = await this.manager();
     const m = await jsm.direct.getMessage(this.stream, { seq: id }).catch(notFoundAsNull);
     if (m === null) return undefined;
-    const s = summarize(m);
-    if (!s) return undefined;
+    const s = summarize(m, this.subjects);
+    if (!s || !visible(s, scope)) return undefined;
     const headers: Record<string, string> = {};
     for (const k of m.header.keys()) if (!/^(sluice|nats)-/i.test(k)) headers[k] = m.header.get(k);
     let data: unknown;
@@ -131,61 +164,91 @@ export class DeadLetters {
 
   /**
    * Sends letters back to their consumers' retry subjects, due now, with their attempt
-   * count reset, then deletes them here. Selected by ids, by consumer, or all.
+   * count reset, then deletes them here. Selected by ids, by consumer, or all, within
+   * the scope. Letters are read and sent one page at a time, so any number of them
+   * costs bounded memory; `onProgress` hears after each page, and `signal` stops it
+   * between letters.
    */
-  async redrive(sel: RedriveSelection): Promise<RedriveResult> {
+  async redrive(
+    sel: RedriveSelection,
+    o: { onProgress?: (p: RedriveProgress) => Promise<void> | void; signal?: AbortSignal } = {},
+  ): Promise<RedriveResult> {
     if (!sel.all && sel.consumer === undefined && (sel.ids === undefined || sel.ids.length === 0)) {
       throw new SluiceError('REQUEST_INVALID', 'say what to redrive: ids, a consumer, or all');
     }
-    const ids: number[] = [];
-    if (sel.ids && sel.ids.length > 0) ids.push(...sel.ids);
-    else {
-      for (let after = 0; ;) {
-        const page = await this.list({
-          ...(sel.consumer === undefined ? {} : { consumer: sel.consumer }),
-          after,
-          limit: 1000,
-        });
-        ids.push(...page.items.map((i) => i.id));
-        if (page.next === undefined) break;
-        after = page.next;
-      }
-    }
-    const jsm = await this.manager();
     const result: RedriveResult = { redriven: [], failed: [] };
-    for (const id of ids) {
-      const m = await jsm.direct.getMessage(this.stream, { seq: id }).catch(notFoundAsNull);
-      const letter = m && readLetter(m.header);
-      if (!m || !letter) {
-        result.failed.push({ id, reason: 'no such dead letter' });
-        continue;
+    const progress = { redriven: 0, failed: 0, scanned: 0 };
+    const report = async (): Promise<void> => {
+      progress.redriven = result.redriven.length;
+      progress.failed = result.failed.length;
+      await o.onProgress?.({ ...progress });
+    };
+    if (sel.ids && sel.ids.length > 0) {
+      for (const id of sel.ids) {
+        if (o.signal?.aborted) break;
+        await this.redriveOne(id, sel, result);
       }
-      if (sel.consumer !== undefined && letter.consumer !== sel.consumer) {
-        result.failed.push({ id, reason: `belongs to consumer ${letter.consumer}` });
-        continue;
+      progress.scanned = sel.ids.length;
+      await report();
+      return result;
+    }
+    for (let after = 0; ;) {
+      if (o.signal?.aborted) break;
+      const page = await this.list({
+        ...(sel.scope === undefined ? {} : { scope: sel.scope }),
+        ...(sel.consumer === undefined ? {} : { consumer: sel.consumer }),
+        after,
+        limit: 1000,
+      });
+      for (const item of page.items) {
+        if (o.signal?.aborted) break;
+        await this.redriveOne(item.id, sel, result);
       }
-      const generation = (letter.generation ?? 0) + 1;
-      await this.publisher.raw(
-        this.subjects.retry(letter.consumer),
-        m.data,
-        letterHeaders(m.header, {
-          ...letter,
-          attempt: 0,
-          generation,
-          due: Date.now(),
-          history: appendHistory(letter.history, {
-            attempt: 0,
-            at: new Date().toISOString(),
-            code: 'REDRIVEN',
-            message: `redriven from dead letter ${id} (${letter.code ?? 'unknown'})`,
-          }),
-        }),
-        `redrive:${this.stream}:${id}`,
-      );
-      await jsm.streams.deleteMessage(this.stream, id, false);
-      result.redriven.push(id);
+      progress.scanned = page.next ?? progress.scanned + page.items.length;
+      await report();
+      if (page.next === undefined) break;
+      after = page.next;
     }
     return result;
+  }
+
+  private async redriveOne(
+    id: number,
+    sel: RedriveSelection,
+    result: RedriveResult,
+  ): Promise<void> {
+    const jsm = await this.manager();
+    const m = await jsm.direct.getMessage(this.stream, { seq: id }).catch(notFoundAsNull);
+    const letter = m && readLetter(m.header);
+    const summary = m && summarize(m, this.subjects);
+    if (!m || !letter || !summary || !visible(summary, sel.scope)) {
+      result.failed.push({ id, reason: 'no such dead letter' });
+      return;
+    }
+    if (sel.consumer !== undefined && letter.consumer !== sel.consumer) {
+      result.failed.push({ id, reason: `belongs to consumer ${letter.consumer}` });
+      return;
+    }
+    const generation = (letter.generation ?? 0) + 1;
+    await this.publisher.raw(
+      this.subjects.retry(letter.consumer),
+      m.data,
+      letterHeaders(m.header, {
+        ...letter,
+        attempt: 0,
+        generation,
+        due: Date.now(),
+        history: appendHistory(letter.history, {
+          attempt: 0,
+          at: new Date().toISOString(),
+          code: 'REDRIVEN',
+          message: `redriven from dead letter ${id} (${letter.code ?? 'unknown'})`,
+        }),
+      }),
+      `redrive:${this.stream}:${id}`,
+    );
+    await jsm.streams.deleteMessage(this.stream, id, false);
+    result.redriven.push(id);
   }
 }
 
@@ -194,7 +257,7 @@ function notFoundAsNull(err: unknown): null {
   throw err;
 }
 
-function summarize(m: StoredMsg): DeadLetterSummary | undefined {
+function summarize(m: StoredMsg, subjects: Subjects): DeadLetterSummary | undefined {
   const letter = readLetter(m.header);
   if (!letter) return undefined;
   const s: DeadLetterSummary = {
@@ -209,6 +272,8 @@ function summarize(m: StoredMsg): DeadLetterSummary | undefined {
     generation: letter.generation ?? 0,
     failedAt: letter.failedAt ?? m.timestamp,
   };
+  const tenant = subjects.parse(letter.subject)?.tenant;
+  if (tenant !== undefined) s.tenant = tenant;
   try {
     const event = fromMessage({ headers: m.header, data: m.data });
     if (typeof event.type === 'string') s.type = event.type;
