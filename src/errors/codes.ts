@@ -196,6 +196,12 @@ export const errorCodes = {
     description:
       'A consumer failed in an unexpected way; retried, then dead-lettered with the message.',
   },
+  WORKER_EXITED: {
+    status: 503,
+    retryable: true,
+    description:
+      'A worker thread (chunking or embedding) exited while it held the work; it is started again and the work retried.',
+  },
   REDELIVERED_TOO_OFTEN: {
     status: 500,
     retryable: true,

@@ -1,8 +1,7 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { SluiceError, errorCodes, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../logger.js';
+import { startWorker } from '../worker-thread.js';
 import type { WorkerReply, WorkerRequest } from './embed-worker.js';
 import type { EmbedOptions, InferenceOptions } from './inference.js';
 import type { ModelSpec } from './model-registry.js';
@@ -15,20 +14,6 @@ function asError(r: { code?: string; message: string }): Error {
   return r.code !== undefined && r.code in errorCodes
     ? new SluiceError(r.code as ErrorCode, r.message)
     : new Error(r.message);
-}
-
-/**
- * Starts the worker. Built, it is plain JavaScript. From source it is TypeScript, and
- * Node 20 does not carry loader hooks into workers, so a one-line bootstrap registers
- * tsx in the worker before importing it.
- */
-function startWorker(workerData: unknown): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const entry = new URL(`./embed-worker${ext}`, import.meta.url);
-  if (ext !== '.ts') return new Worker(entry, { workerData });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
 }
 
 /**
@@ -78,7 +63,7 @@ export class Embedder {
 
   static async load(spec: ModelSpec, options: EmbedderOptions = {}): Promise<Embedder> {
     const { logger, ...inference } = options;
-    const worker = startWorker({ spec, options: inference });
+    const worker = startWorker(import.meta.url, './embed-worker', { spec, options: inference });
     const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
       const onMessage = (m: WorkerReply): void => {
         if (m.type === 'ready') resolve(m);

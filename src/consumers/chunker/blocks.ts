@@ -30,7 +30,8 @@ export function parseBlocks(text: string, mimeType: MimeType): Block[] {
     const nl = text.indexOf('\n', pos);
     const lineEnd = nl < 0 ? text.length : nl;
     const line = text.slice(pos, lineEnd);
-    const contentEnd = pos + line.replace(/\s+$/, '').length;
+    // trimEnd, not /\s+$/: the regex is quadratic on a long run of inner spaces.
+    const contentEnd = pos + line.trimEnd().length;
     if (markdown && fence !== undefined) {
       open!.end = contentEnd > open!.start ? contentEnd : open!.end;
       if (line.trim().startsWith(fence)) {

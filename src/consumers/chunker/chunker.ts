@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { unstorable, type Chunk, type ChunksV1, type DocumentInfo } from '../../contracts/index.js';
+import {
+  unstorable,
+  type Chunk,
+  type ChunksV1,
+  type DocumentInfo,
+  type MimeType,
+} from '../../contracts/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
 import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
@@ -7,16 +13,14 @@ import type { DocRef, Subjects } from '../../topology/index.js';
 import type { BatchHandler, Delivery } from '../runtime/consumer.js';
 import { decodeDocumentEvent } from '../runtime/decode.js';
 import type { PipelinePublisher } from '../runtime/publisher.js';
-import { splitDocument } from './split.js';
+import type { TextChunk } from './split.js';
 
 export interface ChunkerOptions {
   subjects: Subjects;
   publisher: PipelinePublisher;
   claimCheck: ClaimCheck;
-  /** The chunking model's token count, without special tokens. */
-  countTokens: (text: string) => number;
-  maxTokens: number;
-  overlapTokens: number;
+  /** Splits a text into chunks (splitDocument, in a worker thread: see Splitter). */
+  split: (text: string, mimeType: MimeType) => Promise<TextChunk[]>;
   /** Largest message the chunks (and later their vectors) may make. */
   maxMessageBytes: number;
   logger: Logger;
@@ -104,7 +108,7 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
       throw new SluiceError('EVENT_INVALID', `claim-checked /data/text ${bad.message}`, {
         details: { pointer: bad.pointer, issues: [bad] },
       });
-    const pieces = splitDocument(text, data.mimeType ?? 'text/plain', o);
+    const pieces = await o.split(text, data.mimeType ?? 'text/plain');
     const chunks: Chunk[] = pieces.map((p, index) => ({
       index,
       id: chunkId(ref, index),

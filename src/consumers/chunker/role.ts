@@ -9,6 +9,7 @@ import { runtimeDeps } from '../runtime/deps.js';
 import { reportFailedStage } from '../runtime/failed-status.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
 import { chunkerHandler } from './chunker.js';
+import { Splitter } from './splitter.js';
 
 /**
  * The chunker role. It splits with the tokenizer of the first configured model, within
@@ -33,6 +34,16 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
       `SLUICE_CHUNK_MAX_TOKENS is ${maxTokens}, but the models read at most ${limit} tokens besides their special tokens`,
     );
   }
+  // Splitting runs in a worker thread: a long text never holds up this event loop.
+  const splitter = new Splitter(
+    {
+      tokenizerDir: specs[0]!.dir,
+      maxTokens,
+      overlapTokens: Math.min(config.chunkOverlapTokens, Math.floor(maxTokens / 2)),
+    },
+    logger,
+  );
+  await splitter.start();
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:chunker' });
   const consumer = new DurableConsumer(
@@ -44,9 +55,7 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
         subjects,
         publisher,
         claimCheck: new ClaimCheck(nc, bodiesBucket(config.namespace)),
-        countTokens: (t) => tokenizer.encode(t, { add_special_tokens: false }).length,
-        maxTokens,
-        overlapTokens: Math.min(config.chunkOverlapTokens, Math.floor(maxTokens / 2)),
+        split: (text, mimeType) => splitter.split(text, mimeType),
         maxMessageBytes: config.maxMessageBytes,
         logger,
       }),
@@ -59,5 +68,11 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
     { tokenizer: specs[0]!.name, maxTokens, overlap: config.chunkOverlapTokens },
     'chunker started',
   );
-  return { name: 'chunker', stop: () => consumer.stop() };
+  return {
+    name: 'chunker',
+    stop: async () => {
+      await consumer.stop();
+      await splitter.close();
+    },
+  };
 }

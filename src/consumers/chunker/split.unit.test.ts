@@ -14,6 +14,8 @@ const sentence = (i: number, n = 10): string =>
 const paragraph = (from: number, count: number, n = 10): string =>
   Array.from({ length: count }, (_, k) => sentence(from + k, n)).join(' ');
 
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /** Invariants every split must keep. */
 function checkInvariants(
   doc: string,
@@ -166,5 +168,42 @@ describe('parseBlocks', () => {
   it('resets deeper headings when a shallower one appears', () => {
     const blocks = parseBlocks('# A\n## B\nx\n# C\ny\n### D\nz', 'text/markdown');
     expect(blocks.map((b) => b.headings)).toEqual([['A', 'B'], ['C'], ['C', 'D']]);
+  });
+
+  it.each([
+    ['CJK, one token per character', () => '\u4e00\u4e8c\u4e09\u56db'.repeat(500)],
+    ['emoji (surrogate pairs)', () => '\u{1F600}\u{1F680}\u{1F4A9}'.repeat(400)],
+    ['mixed pairs and single units', () => 'a\u{1F600}\u00e9\u{10400}'.repeat(300)],
+  ])('cuts a run without spaces (%s) into full chunks, never inside a pair', (_what, make) => {
+    const doc = make();
+    // One token per code point: a cut inside a pair would be the cheaper one.
+    const perCodePoint = (t: string): number => [...t].length;
+    const o = opts(37, 0, perCodePoint);
+    const chunks = splitDocument(doc, 'text/plain', o);
+    let at = 0;
+    for (const c of chunks) {
+      expect(c.start).toBe(at); // contiguous, nothing skipped or repeated
+      expect(c.text).not.toMatch(LONE_SURROGATE);
+      expect(c.tokens).toBeLessThanOrEqual(37);
+      at = c.end;
+    }
+    expect(at).toBe(doc.length);
+    // Every chunk but the last is full: the search found the longest prefix that fits.
+    for (const c of chunks.slice(0, -1)) expect(c.tokens).toBeGreaterThanOrEqual(36);
+  });
+
+  it('asks the tokenizer about as often per chunk for a long run as for a short one', () => {
+    let calls = 0;
+    const counting = (t: string): number => {
+      calls++;
+      return [...t].length;
+    };
+    const perChunk = (n: number): number => {
+      calls = 0;
+      const chunks = splitDocument('\u4e00'.repeat(n), 'text/plain', opts(100, 0, counting));
+      return calls / chunks.length;
+    };
+    // Calls per chunk stay flat as the run grows a hundredfold: linear in the length.
+    expect(perChunk(100_000)).toBeLessThan(perChunk(1_000) * 1.5 + 2);
   });
 });
