@@ -1,4 +1,5 @@
 import { Match, MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
+import { MAX_JSON_DEPTH, nestedTooDeep } from './json-depth.js';
 import { SluiceError } from '../errors/index.js';
 
 /**
@@ -108,6 +109,8 @@ export function fromMessage(msg: {
   } catch (err) {
     throw invalid('payload is not valid UTF-8', err);
   }
+  if (nestedTooDeep(text))
+    throw invalid(`payload nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
   let body: unknown;
   try {
     body = text === '' ? undefined : JSON.parse(text);

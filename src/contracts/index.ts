@@ -20,6 +20,7 @@ export {
   type SluiceEvent,
 } from './event-types.js';
 export * from './schemas.js';
+export { MAX_JSON_DEPTH, nestedTooDeep } from './json-depth.js';
 export {
   unstorable,
   validateEvent,

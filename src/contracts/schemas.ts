@@ -31,6 +31,9 @@ export const MetadataValue = Type.Union([
 
 export const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), MetadataValue, {
   maxProperties: 64,
+  // A Record's key schema becomes a pattern that matches any key: the key limits are
+  // enforced here, or an empty or 10 KB key would pass.
+  propertyNames: { minLength: 1, maxLength: 128 },
   description: 'flat key/value pairs (scalars or arrays of scalars), used for equality filters',
 });
 

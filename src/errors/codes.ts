@@ -79,7 +79,8 @@ export const errorCodes = {
   JSON_INVALID: {
     status: 400,
     retryable: false,
-    description: 'A body or NDJSON line is not valid JSON; details give the line.',
+    description:
+      'A body or NDJSON line is not valid JSON, not valid UTF-8, or nested deeper than 64 levels; details give the line.',
   },
   BATCH_EMPTY: {
     status: 400,

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SluiceError, errorCodes } from '../../errors/index.js';
 import type { BatchResult, Producer } from '../sdk/index.js';
-import { formatOf, ingestContentTypes, parseIngestBody } from './parse-body.js';
+import { decodeBody, formatOf, ingestContentTypes, parseIngestBody } from './parse-body.js';
 
 export interface IngestRouteOptions {
   producer: Producer;
@@ -72,7 +72,7 @@ export async function registerIngestRoute(
   const allTypes = Object.values(ingestContentTypes).flat();
   // A scope of its own: the raw-text body parsers apply to this route only.
   await parent.register((app, _opts, done) => {
-    app.addContentTypeParser(allTypes, { parseAs: 'string' }, (_req, body, parsed) =>
+    app.addContentTypeParser(allTypes, { parseAs: 'buffer' }, (_req, body, parsed) =>
       parsed(null, body),
     );
     registerRoute(app, allTypes, options);
@@ -117,9 +117,11 @@ function registerRoute(
           `unsupported Content-Type; use one of ${allTypes.join(', ')}`,
         );
       }
-      const { single, items } = parseIngestBody(format, request.body as string);
-      if (items.length === 0) throw new SluiceError('BATCH_EMPTY', 'the request carries no events');
+      const text = decodeBody(request.body as Buffer);
+      if (typeof text !== 'string') throw new SluiceError(text!.code, text!.message);
       const maxEvents = options.maxEvents ?? 10_000;
+      const { single, items } = parseIngestBody(format, text, { maxEvents });
+      if (items.length === 0) throw new SluiceError('BATCH_EMPTY', 'the request carries no events');
       if (items.length > maxEvents)
         throw new SluiceError(
           'BATCH_TOO_LARGE',

@@ -1,4 +1,5 @@
-import type { ErrorCode } from '../../errors/index.js';
+import { MAX_JSON_DEPTH, nestedTooDeep } from '../../contracts/index.js';
+import { SluiceError, type ErrorCode } from '../../errors/index.js';
 
 export interface IngestItem {
   /** The parsed event, when this item could be parsed. */
@@ -34,20 +35,49 @@ function jsonError(message: string): IngestItem['error'] {
   return { code: 'JSON_INVALID', message, pointer: '' };
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text. JSON is UTF-8 (RFC 8259): bytes that are not valid UTF-8 are
+ * refused, not replaced with U+FFFD, which would store a text the client never sent.
+ */
+export function decodeBody(body: Buffer): string | IngestItem['error'] {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return jsonError('body is not valid UTF-8');
+  }
+}
+
+/** JSON.parse, refusing nesting deeper than the contracts could need. */
+function parseJson(text: string): unknown {
+  if (nestedTooDeep(text))
+    throw new Error(`it nests objects or arrays deeper than ${MAX_JSON_DEPTH} levels`);
+  return JSON.parse(text);
+}
+
 /**
  * Splits a request body into events. A JSON object is one event; a JSON array (or a
  * CloudEvents batch) is a batch; NDJSON is one event per non-blank line, and a line
  * that is not JSON fails alone, naming its line number.
  */
-export function parseIngestBody(format: IngestFormat, text: string): ParsedBody {
+export function parseIngestBody(
+  format: IngestFormat,
+  text: string,
+  o: { maxEvents?: number } = {},
+): ParsedBody {
   if (format === 'ndjson') {
     const items: IngestItem[] = [];
     const lines = text.split('\n');
+    // Too many events is answered before any of them is parsed.
+    const max = o.maxEvents ?? Infinity;
+    let events = 0;
+    for (const line of lines) if (line.trim() !== '' && ++events > max) tooMany(max, lines);
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i]!.trim();
       if (line === '') continue;
       try {
-        items.push({ event: JSON.parse(line) });
+        items.push({ event: parseJson(line) });
       } catch (err) {
         items.push({
           error: jsonError(`line ${i + 1} is not valid JSON: ${(err as Error).message}`),
@@ -59,7 +89,7 @@ export function parseIngestBody(format: IngestFormat, text: string): ParsedBody 
   if (text.trim() === '') return { single: format === 'single', items: [] };
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = parseJson(text);
   } catch (err) {
     return {
       single: true,
@@ -83,4 +113,13 @@ export function parseIngestBody(format: IngestFormat, text: string): ParsedBody 
     };
   }
   return { single: true, items: [{ event: body }] };
+}
+
+function tooMany(max: number, lines: string[]): never {
+  const events = lines.filter((l) => l.trim() !== '').length;
+  throw new SluiceError(
+    'BATCH_TOO_LARGE',
+    `the request carries ${events} events; the limit is ${max} (SLUICE_INGEST_MAX_EVENTS): split it`,
+    { details: { events, limit: max } },
+  );
 }
