@@ -7,6 +7,7 @@ import type { Subjects } from '../../topology/index.js';
 
 import type { BatchHandler, Delivery } from '../runtime/consumer.js';
 import { decodePipelineEvent } from '../runtime/decode.js';
+import { timeSlicer } from '../runtime/time-slice.js';
 import type { PipelinePublisher } from '../runtime/publisher.js';
 import type { EmbeddingCache } from './cache.js';
 
@@ -105,14 +106,17 @@ export function embedderHandler(
 
   const handler = async (batch: Delivery[]): Promise<unknown[]> => {
     const results: unknown[] = new Array<unknown>(batch.length).fill(undefined);
-    const events: (ChunksV1 | undefined)[] = batch.map((d, i) => {
+    const events: (ChunksV1 | undefined)[] = [];
+    const slice = timeSlicer();
+    for (const [i, d] of batch.entries()) {
+      await slice();
       try {
-        return decodePipelineEvent(d, o.subjects, 'sluice.chunks.v1').data;
+        events.push(decodePipelineEvent(d, o.subjects, 'sluice.chunks.v1').data);
       } catch (err) {
         results[i] = err;
-        return undefined;
+        events.push(undefined);
       }
-    });
+    }
     const ok = events.flatMap((e, i) => (e ? [{ e, i }] : []));
     let computed: Awaited<ReturnType<typeof vectorsFor>>;
     try {
@@ -131,15 +135,18 @@ export function embedderHandler(
       }
       return results;
     }
-    await Promise.all(
-      ok.map(async ({ e, i }) => {
-        try {
-          await emit(e, computed.vectors, computed.hits);
-        } catch (err) {
+    // Publishes go out together; building each (packing, serializing) gives way to the
+    // event loop between messages when it runs long.
+    const publishing: Promise<void>[] = [];
+    for (const { e, i } of ok) {
+      await slice();
+      publishing.push(
+        emit(e, computed.vectors, computed.hits).catch((err: unknown) => {
           results[i] = err;
-        }
-      }),
-    );
+        }),
+      );
+    }
+    await Promise.all(publishing);
     return results;
   };
   return Object.assign(handler, { stats });

@@ -3,6 +3,7 @@ import { chunksIndexedTotal } from '../../metrics.js';
 import type { Subjects } from '../../topology/index.js';
 import type { BatchHandler } from '../runtime/consumer.js';
 import { decodePipelineEvent } from '../runtime/decode.js';
+import { timeSlicer } from '../runtime/time-slice.js';
 import type { PipelinePublisher } from '../runtime/publisher.js';
 import type { VectorIndex } from './store.js';
 
@@ -23,13 +24,15 @@ export function indexerHandler(o: IndexerHandlerOptions): BatchHandler {
   return async (batch) => {
     const results: unknown[] = new Array<unknown>(batch.length).fill(undefined);
     const parts: { p: VectorsV1; i: number }[] = [];
-    batch.forEach((d, i) => {
+    const slice = timeSlicer();
+    for (const [i, d] of batch.entries()) {
+      await slice();
       try {
         parts.push({ p: decodePipelineEvent(d, o.subjects, 'sluice.vectors.v1').data, i });
       } catch (err) {
         results[i] = err;
       }
-    });
+    }
     if (parts.length === 0) return results;
     for (const { p } of parts) await o.index.ensureModelIndex(p.model, p.dimensions);
     const outcomes = await o.index.apply(parts.map((x) => x.p));

@@ -10,6 +10,9 @@ import {
 
 export type ApplyOutcome = 'applied' | 'stale';
 
+/** Chunk rows per INSERT statement (see upsertChunks). */
+const UPSERT_SLICE = 128;
+
 /** Literal for SQL built from a value we validated ourselves (model ids). */
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -238,17 +241,31 @@ export class VectorIndex {
     return outcomes;
   }
 
+  /**
+   * Upserts chunk rows a slice at a time: serializing thousands of rows (a batch of big
+   * documents) into one statement held the event loop for a third of a second; a slice
+   * of UPSERT_SLICE rows takes a few milliseconds, and the loop runs between slices.
+   */
   private async upsertChunks(tx: Sql, rows: { p: VectorsV1; j: number }[]): Promise<void> {
-    // Each part's vectors are unpacked once.
-    const unpacked = new Map<VectorsV1, string[]>();
+    // Each part's vectors are unpacked once, and turned into text a row at a time.
+    const unpacked = new Map<VectorsV1, Float32Array[]>();
     const vector = ({ p, j }: { p: VectorsV1; j: number }): string => {
       let v = unpacked.get(p);
       if (!v) {
-        v = unpackVectors(p.vectors, p.chunks.length, p.dimensions).map(vectorText);
+        v = unpackVectors(p.vectors, p.chunks.length, p.dimensions);
         unpacked.set(p, v);
       }
-      return v[j]!;
+      return vectorText(v[j]!);
     };
+    for (let i = 0; i < rows.length; i += UPSERT_SLICE)
+      await this.upsertSlice(tx, rows.slice(i, i + UPSERT_SLICE), vector);
+  }
+
+  private async upsertSlice(
+    tx: Sql,
+    rows: { p: VectorsV1; j: number }[],
+    vector: (r: { p: VectorsV1; j: number }) => string,
+  ): Promise<void> {
     const col = <T>(f: (r: { p: VectorsV1; j: number }) => T): T[] => rows.map(f);
     const chunk = (r: { p: VectorsV1; j: number }) => r.p.chunks[r.j]!;
     await tx`
