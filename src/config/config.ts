@@ -92,7 +92,7 @@ export const configSpec = {
     env: 'SLUICE_AUTH',
     default: 'keys',
     parse: oneOf('keys', 'off'),
-    doc: 'keys: every API route but health, metrics and docs needs an API key (sluice keys create); off: local development only, every caller is an admin of SLUICE_DEFAULT_TENANT.',
+    doc: 'keys: every API route but health, metrics and docs needs an API key (sluice keys create); off: local development only, every caller is an operator acting for SLUICE_DEFAULT_TENANT.',
   }),
   defaultTenant: opt({
     env: 'SLUICE_DEFAULT_TENANT',
