@@ -122,6 +122,8 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
 }
 
 export interface PostgresHandle {
+  /** The cluster's name for infra/local/pg. */
+  name: string;
   /** URL of the cluster's `postgres` database. */
   url: string;
   /** fast: clean shutdown; immediate: a crash. */
@@ -139,6 +141,7 @@ export async function startPostgres(): Promise<PostgresHandle> {
   const name = `test-${randomToken(8)}`;
   const url = (await infra('pg', ['create', name])).trim();
   return {
+    name,
     url,
     stop: async (mode = 'fast') => void (await infra('pg', ['stop', name, mode])),
     start: async () => void (await infra('pg', ['start', name])),
