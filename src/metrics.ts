@@ -87,3 +87,17 @@ export const deadLetters = new Gauge({
   labelNames: ['consumer'] as const,
   registers: [registry],
 });
+
+export const breakerOpen = new Gauge({
+  name: 'sluice_breaker_open',
+  help: "1 while a dependency's circuit breaker is open: consumers hold their work and wait",
+  labelNames: ['dependency'] as const,
+  registers: [registry],
+});
+
+export const handlerTimeoutsTotal = new Counter({
+  name: 'sluice_handler_timeouts_total',
+  help: 'Batches whose handler ran past the stage timeout',
+  labelNames: ['consumer'] as const,
+  registers: [registry],
+});

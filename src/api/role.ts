@@ -86,6 +86,17 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     checks: {
       nats: () => jsm.getAccountInfo(),
       postgres: () => queries.sql`SELECT 1`,
+      // Whether the consumers of this process work or wait for a dependency.
+      pipeline: () => {
+        const open = ctx.breakers.open();
+        return open.length > 0
+          ? Promise.reject(
+              new Error(
+                `consumers paused: ${open.map((b) => `${b.dependency} unavailable since ${b.since}`).join('; ')}`,
+              ),
+            )
+          : Promise.resolve();
+      },
       // Whether each model's worker runs, asked without queueing behind searches.
       models: () => {
         const down = [...models.values()].filter((m) => !m.alive).map((m) => m.spec.id);

@@ -7,6 +7,7 @@ import {
   runMigrations,
   type Database,
 } from '../db/index.js';
+import { Breakers } from '../consumers/runtime/breakers.js';
 import type { Logger } from '../logger.js';
 import { connectNats } from '../nats/index.js';
 
@@ -16,6 +17,8 @@ export interface AppContext {
   logger: Logger;
   nc: NatsConnection;
   database: Database;
+  /** Circuit breakers every consumer of the process shares (see Breakers). */
+  breakers: Breakers;
 }
 
 /** Connects to NATS and PostgreSQL and applies migrations. */
@@ -37,10 +40,18 @@ export async function openContext(
     await database.close();
     throw isTransientDbError(err) ? dbUnavailable(err, config.databaseUrl) : err;
   }
-  return { config, logger, nc, database };
+  const breakers = new Breakers(
+    {
+      nats: () => nc.flush(),
+      postgres: () => database.sql`SELECT 1`,
+    },
+    logger.child({ module: 'breakers' }),
+  );
+  return { config, logger, nc, database, breakers };
 }
 
 export async function closeContext(ctx: AppContext): Promise<void> {
+  ctx.breakers.close();
   await ctx.nc.drain().catch(() => ctx.nc.close());
   await ctx.database.close();
 }

@@ -256,6 +256,12 @@ export const configSpec = {
     parse: duration,
     doc: 'How long a delivered message may stay unacknowledged before it is redelivered (long batches send working()).',
   }),
+  handlerTimeout: opt({
+    env: 'SLUICE_HANDLER_TIMEOUT',
+    default: '5m',
+    parse: duration,
+    doc: 'Longest a stage may work on one batch; past it the batch fails with HANDLER_TIMEOUT (retried) instead of being kept alive for ever.',
+  }),
   quickRetries: opt({
     env: 'SLUICE_RETRY_QUICK',
     default: '3',

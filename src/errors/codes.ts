@@ -197,6 +197,12 @@ export const errorCodes = {
     description:
       'A consumer failed in an unexpected way; retried, then dead-lettered with the message.',
   },
+  HANDLER_TIMEOUT: {
+    status: 503,
+    retryable: true,
+    description:
+      'A stage worked on a batch longer than SLUICE_HANDLER_TIMEOUT; the batch is retried like any transient failure.',
+  },
   WORKER_EXITED: {
     status: 503,
     retryable: true,

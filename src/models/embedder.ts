@@ -19,7 +19,8 @@ function asError(r: { code?: string; message: string }): Error {
 /**
  * An embedding model served from a worker thread (see embed-worker.ts): the same
  * vectors as running it in place, without blocking the event loop of the process
- * that chunks, indexes and answers HTTP meanwhile.
+ * that chunks, indexes and answers HTTP meanwhile. A worker that exits fails the
+ * batches it held with WORKER_EXITED (retryable) and is started again for the next.
  */
 export class Embedder {
   private readonly pending = new Map<
@@ -29,12 +30,21 @@ export class Embedder {
   private nextId = 0;
   private closing: Promise<void> | undefined;
   private exited = false;
+  private restarting: Promise<Worker> | undefined;
+  /** Times the worker was started again after it exited. */
+  restarts = 0;
 
   private constructor(
     readonly spec: ModelSpec,
     readonly provider: 'cpu' | 'cuda',
-    private readonly worker: Worker,
+    private worker: Worker,
+    private readonly workerData: unknown,
+    private readonly logger: Logger | undefined,
   ) {
+    this.watch(worker);
+  }
+
+  private watch(worker: Worker): void {
     worker.on('message', (m: WorkerReply) => {
       if (m.type !== 'vectors' && m.type !== 'failed') return;
       const p = this.pending.get(m.id);
@@ -49,10 +59,23 @@ export class Embedder {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    worker.on('error', failAll);
-    worker.on('exit', () => {
+    worker.on('error', (err) => {
+      this.logger?.error({ err, model: this.spec.id }, 'embedding worker failed');
+    });
+    worker.on('exit', (code) => {
+      if (worker !== this.worker) return;
       this.exited = true;
-      failAll(new Error(`embedding worker for ${spec.id} exited`));
+      if (this.closing === undefined)
+        this.logger?.warn(
+          { model: this.spec.id, code },
+          'embedding worker exited; it starts again for the next batch',
+        );
+      failAll(
+        new SluiceError(
+          'WORKER_EXITED',
+          `the embedding worker for ${this.spec.id} exited (code ${code}) with this batch; it is retried`,
+        ),
+      );
     });
   }
 
@@ -61,22 +84,32 @@ export class Embedder {
     return !this.exited && this.closing === undefined;
   }
 
+  /** The worker's thread id (tests stop it to see a batch retried). */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  /** Starts the worker again if it exited; rejects if it cannot start (the model's probe). */
+  async ensureRunning(): Promise<void> {
+    if (this.closing) throw new Error(`embedder for ${this.spec.id} is closed`);
+    if (!this.exited) return;
+    this.restarting ??= spawn(this.spec, this.workerData)
+      .then(({ worker }) => {
+        this.worker = worker;
+        this.exited = false;
+        this.restarts++;
+        this.watch(worker);
+        this.logger?.info({ model: this.spec.id }, 'embedding worker started again');
+        return worker;
+      })
+      .finally(() => (this.restarting = undefined));
+    await this.restarting;
+  }
+
   static async load(spec: ModelSpec, options: EmbedderOptions = {}): Promise<Embedder> {
     const { logger, ...inference } = options;
-    const worker = startWorker(import.meta.url, './embed-worker', { spec, options: inference });
-    const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
-      const onMessage = (m: WorkerReply): void => {
-        if (m.type === 'ready') resolve(m);
-        else if (m.type === 'fatal') reject(asError(m));
-        else return;
-        worker.off('message', onMessage);
-      };
-      worker.on('message', onMessage);
-      worker.once('error', reject);
-    }).catch(async (err: unknown) => {
-      await worker.terminate();
-      throw err;
-    });
+    const workerData = { spec, options: inference };
+    const { worker, ready } = await spawn(spec, workerData);
     if (ready.fallback !== undefined) {
       logger?.info(
         { model: spec.id, reason: ready.fallback },
@@ -99,16 +132,17 @@ export class Embedder {
       },
       'embedding model loaded',
     );
-    return new Embedder(served, ready.provider, worker);
+    return new Embedder(served, ready.provider, worker, workerData, logger);
   }
 
   /**
    * Vectors of the texts, L2-normalised, in order. A text longer than the model reads
    * fails with CHUNK_TOO_LONG unless `truncate` (queries) is set.
    */
-  embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
-    if (texts.length === 0) return Promise.resolve([]);
-    if (this.closing) return Promise.reject(new Error(`embedder for ${this.spec.id} is closed`));
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    if (this.closing) throw new Error(`embedder for ${this.spec.id} is closed`);
+    await this.ensureRunning();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -119,6 +153,7 @@ export class Embedder {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      if (this.exited) return;
       const closed = new Promise<void>((resolve) => {
         this.worker.on('message', (m: WorkerReply) => m.type === 'closed' && resolve());
         this.worker.once('exit', () => resolve());
@@ -129,4 +164,34 @@ export class Embedder {
     })();
     return this.closing;
   }
+}
+
+/** Starts a worker and waits for it to load the model. */
+async function spawn(
+  spec: ModelSpec,
+  workerData: unknown,
+): Promise<{ worker: Worker; ready: Extract<WorkerReply, { type: 'ready' }> }> {
+  const worker = startWorker(import.meta.url, './embed-worker', workerData);
+  const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
+    const onMessage = (m: WorkerReply): void => {
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 'fatal') reject(asError(m));
+      else return;
+      worker.off('message', onMessage);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', (code) =>
+      reject(
+        new SluiceError(
+          'WORKER_EXITED',
+          `the embedding worker for ${spec.id} exited (code ${code}) while loading`,
+        ),
+      ),
+    );
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  return { worker, ready };
 }

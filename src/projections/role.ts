@@ -22,7 +22,7 @@ export async function startProjectorRole(ctx: AppContext): Promise<RoleHandle> {
   const logger = ctx.logger.child({ module: 'projector' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:projector' });
-  const deps = runtimeDeps(config, nc, logger, publisher);
+  const deps = runtimeDeps(config, nc, logger, publisher, ctx.breakers);
   const consumers: DurableConsumer[] = [];
   const add = <I>(
     projection: 'documents' | 'collections',

@@ -61,7 +61,7 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
       }),
       onDeadLetter: reportFailedStage(publisher, subjects, durables.chunker),
     },
-    runtimeDeps(config, nc, logger, publisher),
+    runtimeDeps(config, nc, logger, publisher, ctx.breakers),
   );
   await consumer.start();
   logger.info(

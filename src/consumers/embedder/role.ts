@@ -58,10 +58,12 @@ export async function startEmbedderRole(
           concurrency: 2,
           onDeadLetter: reportFailedStage(publisher, subjects, durable),
         },
-        runtimeDeps(config, nc, logger, publisher),
+        runtimeDeps(config, nc, logger, publisher, ctx.breakers),
       ),
     );
   }
+  // The model "answers" when every worker runs, or starts again.
+  ctx.breakers.setProbe('model', () => Promise.all(embedders.map((e) => e.ensureRunning())));
   for (const c of consumers) await c.start();
   return {
     name: 'embedder',

@@ -23,7 +23,7 @@ export async function startIndexerRole(ctx: AppContext): Promise<RoleHandle> {
       handler: indexerHandler({ subjects, publisher, index: new VectorIndex(ctx.database.sql) }),
       onDeadLetter: reportFailedStage(publisher, subjects, durables.indexer),
     },
-    runtimeDeps(config, nc, logger, publisher),
+    runtimeDeps(config, nc, logger, publisher, ctx.breakers),
   );
   await consumer.start();
   return { name: 'indexer', stop: () => consumer.stop() };

@@ -1,8 +1,10 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../logger.js';
-import { batchSeconds, failuresTotal, messagesTotal } from '../../metrics.js';
+import { batchSeconds, failuresTotal, handlerTimeoutsTotal, messagesTotal } from '../../metrics.js';
 import { Subjects, retryDurable, streamName, type StreamKey } from '../../topology/index.js';
+import { SluiceError } from '../../errors/index.js';
+import { dependencyOf, type Breakers } from './breakers.js';
 import { classify, isOutage, type Failure } from './classify.js';
 import {
   appendHistory,
@@ -12,7 +14,10 @@ import {
   type Letter,
 } from './letter.js';
 import type { PipelinePublisher } from './publisher.js';
+import { decide, defaultRetryPolicy, type RetryPolicy } from './retry-decision.js';
 import { Semaphore } from './semaphore.js';
+
+export { defaultRetryPolicy, type RetryPolicy } from './retry-decision.js';
 
 /** One message as a handler sees it, wherever it came from (its stream or the retry stream). */
 export interface Delivery {
@@ -36,27 +41,6 @@ export interface Delivery {
  * Throwing fails the whole batch with that error.
  */
 export type BatchHandler = (batch: Delivery[]) => Promise<unknown[] | void>;
-
-export interface RetryPolicy {
-  /** Redeliveries through nak(delay) before a message is parked. @defaultValue 3 */
-  quickRetries: number;
-  /** First quick redelivery delay, doubled each time, with jitter. @defaultValue 500 */
-  quickBackoffMs: number;
-  /** First parked delay, doubled each time, with jitter. @defaultValue 5_000 */
-  parkBackoffMs: number;
-  /** @defaultValue 600_000 */
-  parkBackoffMaxMs: number;
-  /** Attempts in all before a message is dead-lettered. @defaultValue 8 */
-  maxAttempts: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = {
-  quickRetries: 3,
-  quickBackoffMs: 500,
-  parkBackoffMs: 5_000,
-  parkBackoffMaxMs: 600_000,
-  maxAttempts: 8,
-};
 
 export interface ConsumerSpec {
   /** Durable name; its parked messages use `<durable>-retry` on the retry stream. */
@@ -88,6 +72,10 @@ export interface RuntimeDeps {
   retry?: RetryPolicy;
   /** The consumers' ack wait; long batches call working() at a third of it. @defaultValue 30_000 */
   ackWaitMs?: number;
+  /** Longest one handler call may take before its batch fails with HANDLER_TIMEOUT. @defaultValue 300_000 */
+  handlerTimeoutMs?: number;
+  /** The process's circuit breakers; without them an outage spends attempts like any failure. */
+  breakers?: Breakers;
 }
 
 const jitter = (ms: number): number => Math.round(ms * (0.8 + Math.random() * 0.4));
@@ -133,11 +121,9 @@ export class DurableConsumer {
 
   async start(): Promise<void> {
     const js = jetstream(this.deps.nc);
-    // Messages pulled ahead: two batches per slot up to 1000, and two batches at least.
-    const window = Math.max(
-      Math.min(1000, this.batchSize * (this.spec.concurrency ?? 1) * 2),
-      this.batchSize * 2,
-    );
+    // Messages pulled ahead of the buffer: one batch. What waits in the client's pull
+    // buffer is not kept alive, so it must be little (the pump's own buffer is).
+    const window = this.batchSize;
     const main = await js.consumers.get(
       streamName(this.deps.namespace, this.spec.stream),
       this.spec.durable,
@@ -194,6 +180,12 @@ export class DurableConsumer {
           resolve();
         };
       });
+    // Buffered messages are kept alive like running ones: a slow batch (or a pause for
+    // an outage) must not make them expire and come back as duplicates.
+    const keepAlive = setInterval(
+      () => pending.forEach((m) => m.working()),
+      Math.max(1000, (this.deps.ackWaitMs ?? 30_000) / 3),
+    );
     const scheduler = (async () => {
       for (;;) {
         if (pending.length === 0) {
@@ -201,6 +193,8 @@ export class DurableConsumer {
           await nextArrival(60_000);
           continue;
         }
+        // While a dependency is down, no new batch starts.
+        await this.deps.breakers?.waitClosed();
         await this.slots.acquire();
         const deadline = Date.now() + (this.spec.batchWaitMs ?? 10);
         while (pending.length < this.batchSize && !ended && Date.now() < deadline)
@@ -229,6 +223,7 @@ export class DurableConsumer {
     ended = true;
     notify();
     await scheduler;
+    clearInterval(keepAlive);
   }
 
   /** Runs a batch in the slot already acquired, without waiting for it. */
@@ -282,25 +277,75 @@ export class DurableConsumer {
       Math.max(1000, ackWait / 3),
     );
     const end = batchSeconds.startTimer({ consumer: this.spec.durable });
-    let results: unknown[];
+    const settling: Promise<void>[] = [];
     try {
-      results = await this.runIsolating(deliveries);
+      let todo = deliveries;
+      for (;;) {
+        const results = await this.runTimed(todo);
+        // Failures that an outage explains wait for the dependency, their attempts unspent.
+        const held: Delivery[] = [];
+        const down = new Map<string, Promise<boolean>>(); // one probe per dependency
+        for (const [i, d] of todo.entries()) {
+          const err = results[i];
+          if (err === undefined) {
+            d.msg.ack();
+            this.quickHistory.delete(`${d.stream}:${d.seq}`);
+            messagesTotal.inc({ consumer: this.spec.durable, outcome: 'ok' });
+            continue;
+          }
+          const f = classify(err);
+          const dependency = dependencyOf(f);
+          const breakers = this.deps.breakers;
+          if (dependency && breakers && !this.stopping) {
+            if (!down.has(dependency)) down.set(dependency, breakers.trip(dependency, f.message));
+            if (await down.get(dependency)) {
+              held.push(d);
+              continue;
+            }
+          }
+          settling.push(this.settle(d, f));
+        }
+        if (held.length === 0) break;
+        messagesTotal.inc({ consumer: this.spec.durable, outcome: 'held' }, held.length);
+        await this.deps.breakers!.waitClosed();
+        if (this.stopping) {
+          // Stopping: leave them to be redelivered to whoever runs next.
+          for (const d of held) d.msg.nak();
+          break;
+        }
+        todo = held;
+      }
     } finally {
       clearInterval(keepAlive);
       end();
     }
-    const settling: Promise<void>[] = [];
-    deliveries.forEach((d, i) => {
-      const err = results[i];
-      if (err !== undefined) {
-        settling.push(this.settle(d, classify(err)));
-        return;
-      }
-      d.msg.ack();
-      this.quickHistory.delete(`${d.stream}:${d.seq}`);
-      messagesTotal.inc({ consumer: this.spec.durable, outcome: 'ok' });
-    });
     await Promise.all(settling);
+  }
+
+  /**
+   * runIsolating, bounded by the stage's handler timeout: a handler that hangs fails its
+   * batch with HANDLER_TIMEOUT (retried like any transient failure) instead of being kept
+   * alive for ever. The hung call is abandoned, not cancelled: handlers are idempotent.
+   */
+  private async runTimed(ds: Delivery[]): Promise<unknown[]> {
+    const ms = this.deps.handlerTimeoutMs ?? 300_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<unknown[]>((resolve) => {
+      timer = setTimeout(() => {
+        handlerTimeoutsTotal.inc({ consumer: this.spec.durable });
+        this.log.warn({ batch: ds.length, timeoutMs: ms }, 'handler timed out');
+        const err = new SluiceError(
+          'HANDLER_TIMEOUT',
+          `the ${this.spec.durable} stage worked on this batch for more than ${ms} ms`,
+        );
+        resolve(ds.map(() => err));
+      }, ms);
+    });
+    try {
+      return await Promise.race([this.runIsolating(ds), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -356,7 +401,11 @@ export class DurableConsumer {
       seq: letter.seq,
       headers: m.headers,
       data: m.data,
-      attempt: letter.attempt + 1,
+      // A parked copy is delivered once early (and put back until due, above) and once
+      // when due; any delivery past those two came back after a crash or an expired ack
+      // wait, and spent an attempt too. (A crash right after a first, late delivery goes
+      // uncounted: at most one per parking, so the count still reaches the limit.)
+      attempt: letter.attempt + 1 + Math.max(0, m.info.deliveryCount - 2),
       source,
       generation: letter.generation ?? 0,
       history: letter.history,
@@ -364,38 +413,34 @@ export class DurableConsumer {
     };
   }
 
-  /** What happens to a failed delivery: quick redelivery, parking, or the dead-letter stream. */
+  /** What happens to a failed delivery (see decide()): redelivery, parking, or a dead letter. */
   private async settle(d: Delivery, f: Failure): Promise<void> {
     const consumer = this.spec.durable;
+    const key = `${d.stream}:${d.seq}`;
     failuresTotal.inc({ consumer, code: f.code });
-    if (this.spec.mode === 'replay') {
-      if (f.retryable) {
-        d.msg.nak(
-          jitter(Math.min(30_000, this.retry.quickBackoffMs * 2 ** Math.min(10, d.attempt - 1))),
-        );
-        messagesTotal.inc({ consumer, outcome: 'retried' });
-      } else {
-        d.msg.ack();
-        messagesTotal.inc({ consumer, outcome: 'skipped' });
-        this.log.warn(
-          { seq: d.seq, code: f.code, error: f.message },
-          'replay skipped a message that cannot be applied',
-        );
-      }
-      return;
-    }
+    const decision = decide(f, d, this.retry, this.spec.mode ?? 'live');
     const history = appendHistory(d.history, {
       attempt: d.attempt,
       at: new Date().toISOString(),
       code: f.code,
       message: f.message,
     });
-    const key = `${d.stream}:${d.seq}`;
-    if (f.retryable && d.source === 'stream' && d.attempt <= this.retry.quickRetries) {
-      if (this.quickHistory.size > 10_000)
-        this.quickHistory.delete(this.quickHistory.keys().next().value!);
-      this.quickHistory.set(key, history);
-      d.msg.nak(jitter(this.retry.quickBackoffMs * 2 ** (d.attempt - 1)));
+    if (decision.action === 'skip') {
+      d.msg.ack();
+      messagesTotal.inc({ consumer, outcome: 'skipped' });
+      this.log.warn(
+        { seq: d.seq, code: f.code, error: f.message },
+        'replay skipped a message that cannot be applied',
+      );
+      return;
+    }
+    if (decision.action === 'redeliver') {
+      if (this.spec.mode !== 'replay') {
+        if (this.quickHistory.size > 10_000)
+          this.quickHistory.delete(this.quickHistory.keys().next().value!);
+        this.quickHistory.set(key, history);
+      }
+      d.msg.nak(jitter(decision.delayMs));
       messagesTotal.inc({ consumer, outcome: 'retried' });
       this.log.debug(
         { seq: d.seq, attempt: d.attempt, code: f.code, error: f.message },
@@ -413,11 +458,8 @@ export class DurableConsumer {
       generation: d.generation,
       history,
     };
-    if (f.retryable && d.attempt < this.retry.maxAttempts) {
-      const parkIndex = Math.max(0, d.attempt - (this.retry.quickRetries + 1));
-      const delay = jitter(
-        Math.min(this.retry.parkBackoffMaxMs, this.retry.parkBackoffMs * 2 ** parkIndex),
-      );
+    if (decision.action === 'park') {
+      const delay = jitter(decision.delayMs);
       await this.deps.publisher.raw(
         this.subjects.retry(consumer),
         d.data,

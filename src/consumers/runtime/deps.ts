@@ -1,6 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../../config/index.js';
 import type { Logger } from '../../logger.js';
+import type { Breakers } from './breakers.js';
 import type { RetryPolicy, RuntimeDeps } from './consumer.js';
 import type { PipelinePublisher } from './publisher.js';
 
@@ -19,6 +20,7 @@ export function runtimeDeps(
   nc: NatsConnection,
   logger: Logger,
   publisher: PipelinePublisher,
+  breakers?: Breakers,
 ): RuntimeDeps {
   return {
     nc,
@@ -27,5 +29,7 @@ export function runtimeDeps(
     publisher,
     retry: retryPolicyOf(config),
     ackWaitMs: config.ackWait,
+    handlerTimeoutMs: config.handlerTimeout,
+    ...(breakers ? { breakers } : {}),
   };
 }
