@@ -9,7 +9,10 @@ import { Inference, type InferenceOptions } from './inference.js';
 import type { ModelSpec } from './model-registry.js';
 
 export type WorkerRequest =
-  { type: 'embed'; id: number; texts: string[]; truncate: boolean } | { type: 'close' };
+  | { type: 'embed'; id: number; texts: string[]; truncate: boolean }
+  | { type: 'close' }
+  /** Fault tests: throw an uncaught error at the next turn of this thread's loop. */
+  | { type: 'crash' };
 
 export type WorkerReply =
   | { type: 'ready'; provider: 'cpu' | 'cuda'; dimensions: number; fallback?: string }
@@ -33,6 +36,13 @@ try {
   // One request at a time: two runs on one session would oversubscribe its threads.
   let queue = Promise.resolve();
   port.on('message', (m: WorkerRequest) => {
+    if (m.type === 'crash') {
+      // Not queued: it lands between two runs of a batch in progress.
+      setImmediate(() => {
+        throw new Error('crash injected by a fault test');
+      });
+      return;
+    }
     queue = queue.then(async () => {
       if (m.type === 'close') {
         await inference.close();

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { SluiceError, errorCodes, type ErrorCode } from '../errors/index.js';
+import { SluiceError, errorCodes, isSluiceError, type ErrorCode } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { startWorker } from '../worker-thread.js';
 import type { WorkerReply, WorkerRequest } from './embed-worker.js';
@@ -33,6 +33,8 @@ export class Embedder {
   private restarting: Promise<Worker> | undefined;
   /** Times the worker was started again after it exited. */
   restarts = 0;
+  /** Requests that failed because the worker exited while it held them. */
+  lostToExit = 0;
 
   private constructor(
     readonly spec: ModelSpec,
@@ -56,6 +58,7 @@ export class Embedder {
       p?.resolve(out);
     });
     const failAll = (err: Error): void => {
+      if (isSluiceError(err, 'WORKER_EXITED')) this.lostToExit += this.pending.size;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
@@ -79,6 +82,11 @@ export class Embedder {
     });
   }
 
+  /** Requests sent to the worker and not answered yet. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
   /** Whether the worker thread runs and takes work. */
   get alive(): boolean {
     return !this.exited && this.closing === undefined;
@@ -87,6 +95,16 @@ export class Embedder {
   /** The worker's thread id (tests stop it to see a batch retried). */
   get threadId(): number {
     return this.worker.threadId;
+  }
+
+  /**
+   * Makes the worker thread throw an uncaught error at its next turn (between two runs
+   * of a batch in progress), as a bug in it would: the batches it holds fail with
+   * WORKER_EXITED and the next call starts it again. For fault tests. (Terminating the
+   * thread from outside while onnxruntime runs aborts the whole process instead.)
+   */
+  crashWorker(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies WorkerRequest);
   }
 
   /** Starts the worker again if it exited; rejects if it cannot start (the model's probe). */

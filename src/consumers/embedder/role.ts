@@ -12,7 +12,7 @@ import { embedderHandler } from './embedder-handler.js';
 /** The embedder role: one consumer (and one onnxruntime session) per configured model. */
 export async function startEmbedderRole(
   ctx: AppContext,
-): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[] }> {
+): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[]; embedders: Embedder[] }> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'embedder' });
   const subjects = new Subjects(config.namespace);
@@ -68,6 +68,7 @@ export async function startEmbedderRole(
   return {
     name: 'embedder',
     handlers,
+    embedders,
     stop: async () => {
       for (const c of consumers) await c.stop();
       for (const e of embedders) await e.close();
