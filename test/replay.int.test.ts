@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dropPrevious, rollback as swapBack } from '../src/db/shadow.js';
 import { buildApp } from '../src/api/app.js';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
@@ -29,6 +30,32 @@ describe('replay: rebuild projections from their streams', () => {
         handlers: ReturnType<typeof embedderHandler>[];
       }
     ).handlers[0]!.stats.computed;
+
+  const waitIdle = async (): Promise<void> => {
+    const jsm = await jetstreamManager(nc);
+    const idle = async (stream: 'events' | 'chunks' | 'vectors' | 'status', durable: string) => {
+      const i = await jsm.consumers.info(streamName(config.namespace, stream), durable);
+      return i.num_pending === 0 && i.num_ack_pending === 0;
+    };
+    await until(
+      async () => {
+        for (const [s, d] of [
+          ['events', durables.chunker],
+          ['chunks', durables.embedder(config.models[0]!)],
+          ['vectors', durables.indexer],
+          ...projections.flatMap((p) => [
+            ['events', durables.projection(p, 'events')],
+            ['status', durables.projection(p, 'status')],
+          ]),
+        ] as ['events', string][]) {
+          if (!(await idle(s, d))) return false;
+        }
+        return true;
+      },
+      120_000,
+      'pipeline idle',
+    );
+  };
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -72,29 +99,7 @@ describe('replay: rebuild projections from their streams', () => {
         }),
       );
     }
-    const jsm = await jetstreamManager(nc);
-    const idle = async (stream: 'events' | 'chunks' | 'vectors' | 'status', durable: string) => {
-      const i = await jsm.consumers.info(streamName(config.namespace, stream), durable);
-      return i.num_pending === 0 && i.num_ack_pending === 0;
-    };
-    await until(
-      async () => {
-        for (const [s, d] of [
-          ['events', durables.chunker],
-          ['chunks', durables.embedder(config.models[0]!)],
-          ['vectors', durables.indexer],
-          ...projections.flatMap((p) => [
-            ['events', durables.projection(p, 'events')],
-            ['status', durables.projection(p, 'status')],
-          ]),
-        ] as ['events', string][]) {
-          if (!(await idle(s, d))) return false;
-        }
-        return true;
-      },
-      120_000,
-      'pipeline idle',
-    );
+    await waitIdle();
   }, 180_000);
   afterAll(async () => {
     await app?.stop();
@@ -198,26 +203,67 @@ describe('replay: rebuild projections from their streams', () => {
     expect(isSluiceError(err, 'REPLAY_RUNNING')).toBe(true);
   });
 
-  it('replays from a sequence, and rolls back to the tables it replaced', async () => {
+  it('replays from a sequence over the live rows, and rolls back with what came since', async () => {
     const full = await sums('documents');
     const jsm = await jetstreamManager(nc);
     const last = (await jsm.streams.info(streamName(config.namespace, 'events'))).state.last_seq;
     const fromSeq = last - 5;
     await replayer.run('documents', { fromSeq, replacePrevious: true });
-    expect((await sums('documents')).proj_documents).not.toEqual(full.proj_documents);
-    // Only the last six events (deletions of six documents) were read from the event log.
+    // The last six events were applied again over a copy of the live rows: the rows
+    // before them are all still there, and nothing changed.
     const [counts] = await db.sql<{ inRange: number; before: number }[]>`
       SELECT count(*) FILTER (WHERE received_version >= ${fromSeq})::int AS "inRange",
              count(*) FILTER (WHERE received_version > 0 AND received_version < ${fromSeq})::int AS before
       FROM proj_documents`;
-    expect(counts).toEqual({ inRange: 6, before: 0 });
-    const { rollback } = await import('../src/db/shadow.js');
-    await rollback(
-      db.sql,
-      'documents',
-      replayTarget('documents', db.sql, nc, config.namespace).tables,
-    );
+    expect(counts!.inRange).toBe(6);
+    expect(counts!.before).toBeGreaterThan(40);
     expect(await sums('documents')).toEqual(full);
+
+    // Events after the swap reach the new tables only; a rollback re-applies them to the
+    // old ones it puts back.
+    const producer = new Producer({ nc, namespace: config.namespace });
+    for (let i = 0; i < 3; i++)
+      await producer.publish(
+        producer.event('sluice.document.upserted.v1', {
+          tenant: 'acme',
+          collection: 'c0',
+          documentId: `after-swap-${i}`,
+          text: `Written after the swap, number ${i}.`,
+        }),
+      );
+    await waitIdle();
+    const current = await sums('documents');
+    expect(current).not.toEqual(full);
+    const { reapplied } = await replayer.rollback('documents');
+    expect(reapplied).toBeGreaterThanOrEqual(3);
+    expect(await sums('documents')).toEqual(current);
+    // A second rollback swaps the replayed tables back, current too.
+    await replayer.rollback('documents');
+    expect(await sums('documents')).toEqual(current);
+  });
+
+  it('gives up a swap after the lock timeout when a long query holds the tables', async () => {
+    const reader = await db.sql.reserve();
+    try {
+      await reader`BEGIN`;
+      await reader`SELECT count(*) FROM proj_documents`; // holds its lock until the end
+      const t0 = Date.now();
+      const tables = replayTarget('documents', db.sql, nc, config.namespace).tables;
+      await expect(swapBack(db.sql, 'documents', tables)).rejects.toMatchObject({
+        code: 'SWAP_BUSY',
+      });
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    } finally {
+      await reader`ROLLBACK`;
+      reader.release();
+    }
+  }, 30_000);
+
+  it('refuses a rollback when no replay kept previous tables', async () => {
+    await dropPrevious(db.sql, 'collections');
+    await expect(replayer.rollback('collections')).rejects.toMatchObject({
+      code: 'ROLLBACK_UNAVAILABLE',
+    });
   });
 
   it('runs, reports and refuses replays over HTTP', async () => {

@@ -1,3 +1,4 @@
+import { SluiceError } from '../errors/index.js';
 import type { Sql } from './client.js';
 
 /**
@@ -78,6 +79,25 @@ export async function createShadow(sql: Sql, projection: string, tables: string[
   });
 }
 
+/**
+ * Copies the live rows into the shadow tables, for a replay from a point: it re-applies
+ * the events from there over what the live tables hold, instead of swapping in tables
+ * that know only those events. (Projections are version-fenced and idempotent.)
+ */
+export async function seedShadow(sql: Sql, projection: string, tables: string[]): Promise<void> {
+  const schema = shadowSchema(projection);
+  for (const t of tables) {
+    const columns = await sql<{ name: string }[]>`
+      SELECT column_name AS name FROM information_schema.columns
+      WHERE table_schema = ${LIVE} AND table_name = ${t} AND is_generated = 'NEVER'
+      ORDER BY ordinal_position`;
+    const list = columns.map((c) => q(c.name)).join(', ');
+    await sql.unsafe(
+      `INSERT INTO ${q(schema)}.${q(t)} (${list}) SELECT ${list} FROM ${LIVE}.${q(t)}`,
+    );
+  }
+}
+
 /** The live tables' secondary indexes, built once on the loaded shadow tables. */
 export async function finishShadow(
   sql: Sql,
@@ -107,10 +127,7 @@ export async function swapIn(
 ): Promise<void> {
   const shadow = shadowSchema(projection);
   const prev = previousSchema(projection);
-  await sql.begin(async (tx) => {
-    await tx.unsafe(
-      `LOCK TABLE ${tables.map((t) => `${LIVE}.${q(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
-    );
+  await swapLocked(sql, tables, async (tx) => {
     if (dropPrevious) await tx.unsafe(`DROP SCHEMA IF EXISTS ${q(prev)} CASCADE`);
     await tx.unsafe(`CREATE SCHEMA IF NOT EXISTS ${q(prev)}`);
     for (const t of tables) {
@@ -121,14 +138,44 @@ export async function swapIn(
   });
 }
 
+/** How long a swap waits for the live tables' lock before it gives up (and is retried). */
+export const SWAP_LOCK_TIMEOUT = '5s';
+
+/**
+ * Runs a swap in a transaction holding the live tables exclusively. lock_timeout bounds
+ * the wait: a long query on the tables makes the swap fail with SWAP_BUSY rather than
+ * queue every reader behind it for as long as the query runs.
+ */
+async function swapLocked(
+  sql: Sql,
+  tables: string[],
+  work: (tx: Sql) => Promise<void>,
+): Promise<void> {
+  try {
+    await sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      await tx.unsafe(`SET LOCAL lock_timeout = '${SWAP_LOCK_TIMEOUT}'`);
+      await tx.unsafe(
+        `LOCK TABLE ${tables.map((t) => `${LIVE}.${q(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
+      );
+      await work(tx);
+    });
+  } catch (err) {
+    if ((err as { code?: string }).code === '55P03')
+      throw new SluiceError(
+        'SWAP_BUSY',
+        `the live tables stayed locked by other sessions for ${SWAP_LOCK_TIMEOUT}; the swap was not made`,
+        { cause: err },
+      );
+    throw err;
+  }
+}
+
 /** Puts the previous tables back and the current ones aside (itself undone by another rollback). */
 export async function rollback(sql: Sql, projection: string, tables: string[]): Promise<void> {
   const prev = previousSchema(projection);
   const aside = `${prev}_swap`;
-  await sql.begin(async (tx) => {
-    await tx.unsafe(
-      `LOCK TABLE ${tables.map((t) => `${LIVE}.${q(t)}`).join(', ')} IN ACCESS EXCLUSIVE MODE`,
-    );
+  await swapLocked(sql, tables, async (tx) => {
     await tx.unsafe(`CREATE SCHEMA ${q(aside)}`);
     for (const t of tables) {
       await tx.unsafe(`ALTER TABLE ${LIVE}.${q(t)} SET SCHEMA ${q(aside)}`);

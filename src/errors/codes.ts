@@ -227,6 +227,18 @@ export const errorCodes = {
     description:
       'A redrive job of the same scope is already running (one at a time); watch it at /v1/dead-letters/redrive-jobs/{id}.',
   },
+  SWAP_BUSY: {
+    status: 503,
+    retryable: true,
+    description:
+      'Swapping replayed tables in (or back) waited 5 s for long queries holding the live tables and gave up; a replay retries it, a rollback can be run again.',
+  },
+  ROLLBACK_UNAVAILABLE: {
+    status: 409,
+    retryable: false,
+    description:
+      'There is no finished replay whose previous tables are kept, so there is nothing to roll back to.',
+  },
   REPLAY_PREVIOUS_EXISTS: {
     status: 409,
     retryable: false,

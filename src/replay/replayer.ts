@@ -20,6 +20,8 @@ import {
   previousExists,
   shadowExists,
   shadowSchema,
+  rollback as swapBack,
+  seedShadow,
   swapIn,
 } from '../db/shadow.js';
 import { SluiceError } from '../errors/index.js';
@@ -139,7 +141,10 @@ export class Replayer {
           (await target.extraIndexes?.(shadowSchema(name))) ?? [],
         );
         phases.indexes = lap();
-        await swapIn(sql, name, target.tables, opts.replacePrevious ?? false);
+        await retryWhileBusy(
+          () => swapIn(sql, name, target.tables, opts.replacePrevious ?? false),
+          log,
+        );
         phases.swap = lap();
         log.info({ indexes: phases.indexes, swap: phases.swap }, 'swapped in');
       }
@@ -178,6 +183,75 @@ export class Replayer {
         );
       }
       throw err;
+    } finally {
+      await lock`SELECT pg_advisory_unlock(hashtext(${LOCK(name)}))`.catch(() => {});
+      lock.release();
+    }
+  }
+
+  /**
+   * Swaps the tables the last replay replaced back in, then applies to them every event
+   * that arrived since that swap (they stopped receiving them then), so the restored
+   * tables are current. Rolling back again undoes it the same way. Refused with
+   * ROLLBACK_UNAVAILABLE when there is no finished replay with previous tables kept.
+   */
+  async rollback(name: Replayable): Promise<{ reapplied: number }> {
+    const { sql, nc, config } = this.o;
+    const log = this.o.logger.child({ module: 'replay', projection: name });
+    const target = replayTarget(name, sql, nc, config.namespace);
+    const lock = await sql.reserve();
+    try {
+      const [{ locked }] =
+        (await lock`SELECT pg_try_advisory_lock(hashtext(${LOCK(name)})) AS locked`) as unknown as [
+          { locked: boolean },
+        ];
+      if (!locked)
+        throw new SluiceError(
+          'REPLAY_RUNNING',
+          `a replay of ${name} is running; roll back after it`,
+        );
+      const row = await this.state(name);
+      if (!row || row.status !== 'done' || !(await previousExists(sql, name, target.tables)))
+        throw new SluiceError(
+          'ROLLBACK_UNAVAILABLE',
+          `no finished replay of ${name} with its previous tables kept (schema sluice_prev_${name})`,
+        );
+      await retryWhileBusy(() => swapBack(sql, name, target.tables), log);
+      // The restored tables saw every event up to the swap (each stream's stop): apply
+      // what came after, from the streams, with the replay durables.
+      const jsm = await jetstreamManager(nc);
+      const streams: Record<string, StreamProgress> = {};
+      for (const s of target.streams) {
+        const stream = streamName(config.namespace, s);
+        const from = row.streams[s]!.stop + 1;
+        await jsm.consumers.delete(stream, replayDurable(name, s)).catch(() => false);
+        await jsm.consumers.add(stream, {
+          durable_name: replayDurable(name, s),
+          description: `Sluice rollback of ${name}`,
+          ack_policy: AckPolicy.Explicit,
+          ack_wait: config.ackWait * 1_000_000,
+          max_ack_pending: 10_000,
+          max_deliver: -1,
+          deliver_policy: DeliverPolicy.StartSequence,
+          opt_start_seq: from,
+        });
+        const last = (await jsm.streams.info(stream)).state.last_seq;
+        streams[s] = { start: from, stop: last, applied: from - 1 };
+      }
+      await sql`UPDATE replays SET status = 'swapped', streams = ${JSON.stringify(streams)}::jsonb, updated_at = now() WHERE projection = ${name}`;
+      await this.drive(jsm, target, LIVE, {}, log);
+      for (const s of target.streams)
+        await jsm.consumers
+          .delete(streamName(config.namespace, s), replayDurable(name, s))
+          .catch(() => false);
+      // The stops are the new swap point: another rollback re-applies from there.
+      await sql`UPDATE replays SET status = 'done', updated_at = now() WHERE projection = ${name}`;
+      const reapplied = Object.values(streams).reduce(
+        (n, p) => n + Math.max(0, p.stop - p.start + 1),
+        0,
+      );
+      log.info({ reapplied }, 'rolled back; events since the swap re-applied');
+      return { reapplied };
     } finally {
       await lock`SELECT pg_advisory_unlock(hashtext(${LOCK(name)}))`.catch(() => {});
       lock.release();
@@ -290,6 +364,10 @@ export class Replayer {
   private async begin(jsm: JetStreamManager, target: ReplayTarget, opts: ReplayOptions) {
     const ns = this.o.config.namespace;
     await createShadow(this.o.sql, target.name, target.tables);
+    // From a point: the shadow starts as a copy of the live rows, and the events from the
+    // point are applied over it; otherwise it would hold only those events.
+    if (opts.fromSeq !== undefined || opts.since !== undefined)
+      await seedShadow(this.o.sql, target.name, target.tables);
     let since = opts.since;
     if (opts.fromSeq !== undefined) {
       const m = await jsm.streams
@@ -406,6 +484,19 @@ export class Replayer {
       }
     } finally {
       for (const c of consumers) await c.stop();
+    }
+  }
+}
+
+/** Runs a swap again while long queries keep the tables locked (SWAP_BUSY), up to a minute. */
+async function retryWhileBusy(swap: () => Promise<void>, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await swap();
+    } catch (err) {
+      if (!(err instanceof SluiceError && err.code === 'SWAP_BUSY') || attempt >= 12) throw err;
+      log.warn({ attempt }, 'live tables busy: the swap waits and tries again');
+      await new Promise((r) => setTimeout(r, 5_000));
     }
   }
 }

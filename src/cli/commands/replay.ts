@@ -7,17 +7,11 @@ import {
   isTransientDbError,
   runMigrations,
 } from '../../db/index.js';
-import { dropPrevious, rollback } from '../../db/shadow.js';
+import { dropPrevious } from '../../db/shadow.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
-import {
-  Replayer,
-  replayables,
-  replayTarget,
-  type ReplayProgress,
-  type Replayable,
-} from '../../replay/index.js';
+import { Replayer, replayables, type ReplayProgress, type Replayable } from '../../replay/index.js';
 
 interface Opts {
   fromSeq?: number;
@@ -92,7 +86,6 @@ export function replayCommand(config: () => Config): Command {
           void process.stdout.write(
             `${o.json ? JSON.stringify(x) : typeof x === 'string' ? x : JSON.stringify(x, null, 2)}\n`,
           );
-        const tables = replayTarget(name, db.sql, nc, cfg.namespace).tables;
         if (o.status) {
           const p = await replayer.progress(name);
           print(p ? (o.json ? p : line(p)) : `no replay of ${name} yet`);
@@ -107,8 +100,10 @@ export function replayCommand(config: () => Config): Command {
           await replayer.abandon(name);
           print(`abandoned the replay of ${name}`);
         } else if (o.rollback) {
-          await rollback(db.sql, name, tables);
-          print(`${name}: the previous tables are live again (--rollback once more to undo)`);
+          const { reapplied } = await replayer.rollback(name);
+          print(
+            `${name}: the previous tables are live again, with the ${reapplied} events since the swap applied (--rollback once more to undo)`,
+          );
         } else if (o.dropPrevious) {
           await dropPrevious(db.sql, name);
           print(`${name}: previous tables dropped`);
