@@ -35,7 +35,9 @@ describe('pipeline: chunker → embedder → indexer on real servers', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    config = pipelineConfig(db.url);
+    config = pipelineConfig(db.url, {
+      roles: ['chunker', 'embedder', 'indexer', 'projector'],
+    });
     app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
     nc = await connect({ servers: config.natsUrl });
     producer = new Producer({
@@ -240,6 +242,12 @@ describe('pipeline: chunker → embedder → indexer on real servers', () => {
       (l) => l.document?.documentId === 'archived',
     )!;
     expect(letter.code).toBe('TEXT_REF_INVALID');
+    const status = async (): Promise<string | undefined> =>
+      (
+        await db.sql<{ status: string }[]>`
+          SELECT status FROM proj_documents WHERE document_id = 'archived'`
+      )[0]?.status;
+    await until(async () => (await status()) === 'failed');
 
     await new ClaimCheck(nc, ref.bucket).put(ref.name, text); // the fix
     expect(await letters.redrive({ ids: [letter.id] })).toEqual({
@@ -253,5 +261,7 @@ describe('pipeline: chunker → embedder → indexer on real servers', () => {
     expect(
       (await letters.list({ consumer: 'chunker' })).items.some((l) => l.id === letter.id),
     ).toBe(false);
+    // The read model follows: the version that failed and was redriven is indexed now.
+    await until(async () => (await status()) === 'indexed');
   });
 });

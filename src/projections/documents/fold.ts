@@ -34,6 +34,11 @@ export interface DocState {
   embeddedParts: number[];
   indexedParts: number[];
   modelId: string | null;
+  /**
+   * Parts embedded (e) and indexed (i) by each model, for the current version. A
+   * stage is reached when one model has every part: parts of two models do not add up.
+   */
+  progress: Record<string, { e: number[]; i: number[] }>;
   lastError: DocError | null;
 }
 
@@ -65,6 +70,7 @@ function noStages(): Pick<
   | 'embeddedParts'
   | 'indexedParts'
   | 'modelId'
+  | 'progress'
   | 'lastError'
 > {
   return {
@@ -77,6 +83,7 @@ function noStages(): Pick<
     embeddedParts: [],
     indexedParts: [],
     modelId: null,
+    progress: {},
     lastError: null,
   };
 }
@@ -107,11 +114,14 @@ const union = (xs: number[], x: number | undefined): number[] =>
 const complete = (parts: number | null, done: number[]): boolean =>
   parts !== null && done.length >= parts;
 
-/** The furthest stage the current version reached. */
+/**
+ * The furthest stage the current version reached. Indexed wins over failed: a version
+ * one stage dead-lettered and that was then redriven and indexed is searchable.
+ */
 export function statusOf(s: DocState): DocumentStatus {
   if (s.deletedAt !== null && s.receivedVersion === s.version) return 'deleted';
-  if (s.failedAt !== null) return 'failed';
   if (s.indexedAt !== null) return 'indexed';
+  if (s.failedAt !== null) return 'failed';
   if (s.embeddedAt !== null) return 'embedded';
   if (s.chunkedAt !== null) return 'chunked';
   return 'received';
@@ -168,27 +178,41 @@ export function applyDoc(state: DocState, input: DocInput): DocState {
       const st = input.status;
       if (st.parts !== undefined) s.parts = st.parts;
       if (st.chunkCount !== undefined) s.chunkCount = st.chunkCount;
-      if (st.model !== undefined) s.modelId = st.model;
+      const model = st.model ?? '';
+      const track = (kind: 'e' | 'i'): void => {
+        const p = s.progress[model] ?? { e: [], i: [] };
+        s.progress = { ...s.progress, [model]: { ...p, [kind]: union(p[kind], st.part) } };
+      };
       switch (st.stage) {
         case 'chunked':
           s.chunkedAt ??= st.at;
           break;
         case 'embedded':
-          s.embeddedParts = union(s.embeddedParts, st.part);
-          if (complete(s.parts, s.embeddedParts)) s.embeddedAt ??= st.at;
+          track('e');
           break;
         case 'indexed':
-          s.indexedParts = union(s.indexedParts, st.part);
-          if (complete(s.parts, s.indexedParts)) s.indexedAt ??= st.at;
+          track('i');
           break;
         case 'failed':
           s.failedAt ??= st.at;
           if (st.error) s.lastError = { ...st.error, at: st.at };
           break;
       }
-      // Parts may be learnt after some were done (status events race).
+      // A stage is reached when one model has every part (parts may be learnt after
+      // some were done: status events race).
+      const best = (kind: 'e' | 'i'): [string, number[]] | undefined =>
+        Object.entries(s.progress)
+          .map(([m, p]) => [m, p[kind]] as [string, number[]])
+          .sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0];
+      const e = best('e');
+      const i = best('i');
+      s.embeddedParts = e?.[1] ?? [];
+      s.indexedParts = i?.[1] ?? [];
       if (complete(s.parts, s.embeddedParts)) s.embeddedAt ??= st.at;
-      if (complete(s.parts, s.indexedParts)) s.indexedAt ??= st.at;
+      if (complete(s.parts, s.indexedParts)) {
+        s.indexedAt ??= st.at;
+        s.modelId = i![0] || s.modelId;
+      } else if (st.model !== undefined && s.indexedAt === null) s.modelId = st.model;
       break;
     }
   }

@@ -142,4 +142,62 @@ describe('documents fold: order of the two streams', () => {
     expect(fold([lifecycle[2]!, del, lifecycle[0]!])).toEqual(inOrder);
     expect(inOrder).toMatchObject({ status: 'deleted', title: null, receivedAt: at(8), bytes: 0 });
   });
+
+  const failure = st(5, 'failed', {
+    error: { code: 'DB_UNAVAILABLE', message: 'down', consumer: 'indexer' },
+  });
+
+  it.each([
+    ['failed, then redriven and indexed', [...lifecycle.slice(0, 5), failure, lifecycle[5]!]],
+    ['indexed, then a late failure report of the same version', [...lifecycle, failure]],
+    ['the failure first of all', [failure, ...lifecycle]],
+  ])('%s: indexed, with the failure kept as history', (_what, inputs) => {
+    const s = fold(inputs);
+    expect(s.status).toBe('indexed');
+    expect(s.lastError).toMatchObject({ code: 'DB_UNAVAILABLE' });
+  });
+
+  it('stays failed while the redriven stage has not finished every part', () => {
+    expect(fold([...lifecycle.slice(0, 5), failure]).status).toBe('failed');
+  });
+
+  it('counts parts per model: two models with a part each have not indexed it', () => {
+    const two = [
+      up(5),
+      st(5, 'chunked', { parts: 2, chunkCount: 7 }),
+      st(5, 'embedded', { part: 0, parts: 2, model: 'a@1' }),
+      st(5, 'embedded', { part: 1, parts: 2, model: 'b@1' }),
+      st(5, 'indexed', { part: 0, parts: 2, model: 'a@1' }),
+      st(5, 'indexed', { part: 1, parts: 2, model: 'b@1' }),
+    ];
+    const mixed = fold(two);
+    expect(mixed.status).toBe('chunked');
+    expect(mixed.indexedAt).toBeNull();
+    const done = fold([
+      ...two,
+      st(5, 'embedded', { part: 1, parts: 2, model: 'a@1' }),
+      st(5, 'indexed', { part: 1, parts: 2, model: 'a@1' }),
+    ]);
+    expect(done.status).toBe('indexed');
+    expect(done.modelId).toBe('a@1');
+    expect(done.indexedParts).toEqual([0, 1]);
+    expect(done.progress).toEqual({ 'a@1': { e: [0, 1], i: [0, 1] }, 'b@1': { e: [1], i: [1] } });
+  });
+
+  it("gives the same row whatever the order of two models' reports", () => {
+    const reports = [
+      st(5, 'embedded', { part: 0, parts: 1, model: 'a@1' }),
+      st(5, 'indexed', { part: 0, parts: 1, model: 'a@1' }),
+      st(5, 'embedded', { part: 0, parts: 1, model: 'b@1' }),
+      st(5, 'indexed', { part: 0, parts: 1, model: 'b@1' }),
+    ];
+    const forward = fold([up(5), ...reports]);
+    const backward = fold([up(5), ...[...reports].reverse()]);
+    expect(forward.status).toBe('indexed');
+    expect({ ...backward, indexedAt: null, embeddedAt: null }).toEqual({
+      ...forward,
+      indexedAt: null,
+      embeddedAt: null,
+    });
+  });
 });

@@ -51,6 +51,11 @@ export const projDocuments = pgTable(
       .notNull()
       .default(sql`'{}'::int[]`),
     modelId: text('model_id'),
+    /** Parts embedded and indexed by each model, for the current version. */
+    progress: jsonb('progress')
+      .$type<Record<string, { e: number[]; i: number[] }>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     lastError: jsonb('last_error').$type<{
       code: string;
       message: string;
