@@ -17,7 +17,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import * as ort from 'onnxruntime-node';
 import postgres from 'postgres';
-import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
+import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import { embedTextOf } from '../src/contracts/index.js';
 import { meanPoolNormalize } from '../src/models/index.js';

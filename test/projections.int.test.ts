@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { chunkId } from '../src/consumers/chunker/chunker.js';
-import { PipelinePublisher } from '../src/consumers/runtime/publisher.js';
+import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { createHash } from 'node:crypto';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';

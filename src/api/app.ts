@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { DeadLetters } from '../consumers/dlq/index.js';
+import type { DeadLetters } from '../dead-letters/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';

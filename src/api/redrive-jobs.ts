@@ -4,7 +4,7 @@ import type {
   LetterScope,
   RedriveProgress,
   RedriveSelection,
-} from '../consumers/dlq/index.js';
+} from '../dead-letters/index.js';
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';

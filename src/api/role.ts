@@ -1,8 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { AppContext } from '../app/context.js';
 import type { RoleHandle } from '../app/role.js';
-import { DeadLetters } from '../consumers/dlq/index.js';
-import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import { DeadLetters } from '../dead-letters/index.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
 import { createDatabase } from '../db/index.js';
 import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
 import { Embedder, ensureModel } from '../models/index.js';

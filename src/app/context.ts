@@ -7,7 +7,7 @@ import {
   runMigrations,
   type Database,
 } from '../db/index.js';
-import { Breakers } from '../consumers/runtime/breakers.js';
+import { Breakers } from '../runtime/breakers.js';
 import type { Logger } from '../logger.js';
 import { connectNats } from '../nats/index.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BatchHandler, Delivery } from '../consumers/runtime/consumer.js';
-import { decodeDocumentEvent, decodePipelineEvent } from '../consumers/runtime/decode.js';
+import type { BatchHandler, Delivery } from '../runtime/consumer.js';
+import { decodeDocumentEvent, decodePipelineEvent } from '../runtime/decode.js';
 import { isSluiceError } from '../errors/index.js';
 import type { Subjects } from '../topology/index.js';
 import type { CollectionsStore } from './collections/store.js';

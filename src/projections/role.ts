@@ -1,8 +1,8 @@
 import type { AppContext } from '../app/context.js';
 import type { RoleHandle } from '../app/role.js';
-import { DurableConsumer } from '../consumers/runtime/consumer.js';
-import { runtimeDeps } from '../consumers/runtime/deps.js';
-import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
 import { Subjects, durables, streamName } from '../topology/index.js';
 import { CollectionsStore } from './collections/store.js';
 import { DocumentsStore } from './documents/store.js';

@@ -8,9 +8,9 @@ import {
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
-import { DurableConsumer } from '../consumers/runtime/consumer.js';
-import { runtimeDeps } from '../consumers/runtime/deps.js';
-import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
 import type { Sql } from '../db/index.js';
 import {
   LIVE,

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { BatchHandler } from '../consumers/runtime/consumer.js';
-import { PipelinePublisher } from '../consumers/runtime/publisher.js';
+import type { BatchHandler } from '../runtime/consumer.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
 import { indexerHandler } from '../consumers/indexer/indexer-handler.js';
 import { hnswIndexSql, indexTables, VectorIndex } from '../consumers/indexer/store.js';
 import type { Sql } from '../db/index.js';

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
-import type { DeadLetters, LetterScope } from '../../consumers/dlq/index.js';
+import type { DeadLetters, LetterScope } from '../../dead-letters/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { principalOf } from '../auth.js';
 import type { RedriveJobs } from '../redrive-jobs.js';

@@ -4,8 +4,8 @@ import {
   DeadLetters,
   type DeadLetterSummary,
   type RedriveProgress,
-} from '../../consumers/dlq/index.js';
-import { PipelinePublisher } from '../../consumers/runtime/publisher.js';
+} from '../../dead-letters/index.js';
+import { PipelinePublisher } from '../../runtime/publisher.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';

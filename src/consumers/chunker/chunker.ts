@@ -10,9 +10,9 @@ import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
 import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
-import type { BatchHandler, Delivery } from '../runtime/consumer.js';
-import { decodeDocumentEvent } from '../runtime/decode.js';
-import type { PipelinePublisher } from '../runtime/publisher.js';
+import type { BatchHandler, Delivery } from '../../runtime/consumer.js';
+import { decodeDocumentEvent } from '../../runtime/decode.js';
+import type { PipelinePublisher } from '../../runtime/publisher.js';
 import type { TextChunk } from './split.js';
 
 export interface ChunkerOptions {

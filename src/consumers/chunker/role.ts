@@ -4,10 +4,10 @@ import { SluiceError } from '../../errors/index.js';
 import { ensureModel, loadTokenizer } from '../../models/index.js';
 import { ClaimCheck } from '../../producers/sdk/index.js';
 import { Subjects, bodiesBucket, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { reportFailedStage } from '../runtime/failed-status.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/consumer.js';
+import { runtimeDeps } from '../../runtime/deps.js';
+import { reportFailedStage } from '../../runtime/failed-status.js';
+import { PipelinePublisher } from '../../runtime/publisher.js';
 import { chunkerHandler } from './chunker.js';
 import { Splitter } from './splitter.js';
 

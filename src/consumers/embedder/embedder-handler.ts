@@ -5,10 +5,10 @@ import { embeddingCacheTotal, embeddingSeconds, embeddingsTotal } from '../../me
 import type { Embedder } from '../../models/index.js';
 import type { Subjects } from '../../topology/index.js';
 
-import type { BatchHandler, Delivery } from '../runtime/consumer.js';
-import { decodePipelineEvent } from '../runtime/decode.js';
-import { timeSlicer } from '../runtime/time-slice.js';
-import type { PipelinePublisher } from '../runtime/publisher.js';
+import type { BatchHandler, Delivery } from '../../runtime/consumer.js';
+import { decodePipelineEvent } from '../../runtime/decode.js';
+import { timeSlicer } from '../../runtime/time-slice.js';
+import type { PipelinePublisher } from '../../runtime/publisher.js';
 import type { EmbeddingCache } from './cache.js';
 
 export interface EmbedderHandlerOptions {

@@ -2,10 +2,10 @@ import type { AppContext } from '../../app/context.js';
 import type { RoleHandle } from '../../app/role.js';
 import { Embedder, ensureModel } from '../../models/index.js';
 import { Subjects, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { reportFailedStage } from '../runtime/failed-status.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/consumer.js';
+import { runtimeDeps } from '../../runtime/deps.js';
+import { reportFailedStage } from '../../runtime/failed-status.js';
+import { PipelinePublisher } from '../../runtime/publisher.js';
 import { EmbeddingCache } from './cache.js';
 import { embedderHandler } from './embedder-handler.js';
 

@@ -1,10 +1,10 @@
 import type { VectorsV1 } from '../../contracts/index.js';
 import { chunksIndexedTotal } from '../../metrics.js';
 import type { Subjects } from '../../topology/index.js';
-import type { BatchHandler } from '../runtime/consumer.js';
-import { decodePipelineEvent } from '../runtime/decode.js';
-import { timeSlicer } from '../runtime/time-slice.js';
-import type { PipelinePublisher } from '../runtime/publisher.js';
+import type { BatchHandler } from '../../runtime/consumer.js';
+import { decodePipelineEvent } from '../../runtime/decode.js';
+import { timeSlicer } from '../../runtime/time-slice.js';
+import type { PipelinePublisher } from '../../runtime/publisher.js';
 import type { VectorIndex } from './store.js';
 
 export interface IndexerHandlerOptions {

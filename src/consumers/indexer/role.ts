@@ -1,10 +1,10 @@
 import type { AppContext } from '../../app/context.js';
 import type { RoleHandle } from '../../app/role.js';
 import { Subjects, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { reportFailedStage } from '../runtime/failed-status.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/consumer.js';
+import { runtimeDeps } from '../../runtime/deps.js';
+import { reportFailedStage } from '../../runtime/failed-status.js';
+import { PipelinePublisher } from '../../runtime/publisher.js';
 import { indexerHandler } from './indexer-handler.js';
 import { VectorIndex } from './store.js';
 

@@ -1,6 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Config } from '../../config/index.js';
-import type { Logger } from '../../logger.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logger.js';
 import type { Breakers } from './breakers.js';
 import type { RetryPolicy, RuntimeDeps } from './consumer.js';
 import type { PipelinePublisher } from './publisher.js';

@@ -1,5 +1,5 @@
 import { MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
-import { decodeHeaderValue, encodeHeaderValue } from '../../contracts/index.js';
+import { decodeHeaderValue, encodeHeaderValue } from '../contracts/index.js';
 
 /**
  * Headers of a parked (retry) or dead message. The original's own headers (its ce-*

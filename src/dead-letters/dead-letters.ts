@@ -1,8 +1,8 @@
 import { jetstreamManager, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { fromMessage } from '../../contracts/index.js';
-import { SluiceError } from '../../errors/index.js';
-import { Subjects, streamName } from '../../topology/index.js';
+import { fromMessage } from '../contracts/index.js';
+import { SluiceError } from '../errors/index.js';
+import { Subjects, streamName } from '../topology/index.js';
 import { appendHistory, letterHeaders, readLetter, type AttemptRecord } from '../runtime/letter.js';
 
 import type { PipelinePublisher } from '../runtime/publisher.js';

@@ -1,11 +1,11 @@
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { testConfig, withTopology } from '../../../test/harness/config.js';
-import type { Config } from '../../config/index.js';
-import { SluiceError } from '../../errors/index.js';
-import { createLogger } from '../../logger.js';
-import { Subjects, consumerPair, retryDurable, streamName } from '../../topology/index.js';
+import { testConfig, withTopology } from '../../test/harness/config.js';
+import type { Config } from '../config/index.js';
+import { SluiceError } from '../errors/index.js';
+import { createLogger } from '../logger.js';
+import { Subjects, consumerPair, retryDurable, streamName } from '../topology/index.js';
 import { Breakers } from './breakers.js';
 import { DurableConsumer, type BatchHandler, type Delivery, type RetryPolicy } from './consumer.js';
 import { readLetter } from './letter.js';

@@ -1,5 +1,5 @@
-import type { Logger } from '../../logger.js';
-import { breakerOpen } from '../../metrics.js';
+import type { Logger } from '../logger.js';
+import { breakerOpen } from '../metrics.js';
 import type { Failure } from './classify.js';
 
 /** What a consumer's work depends on, each with a breaker of its own. */

@@ -1,6 +1,6 @@
-import { dataErrorState, isTransientDbError } from '../../db/index.js';
-import { isSluiceError, type ErrorCode } from '../../errors/index.js';
-import { isTransientPublishError } from '../../nats/index.js';
+import { dataErrorState, isTransientDbError } from '../db/index.js';
+import { isSluiceError, type ErrorCode } from '../errors/index.js';
+import { isTransientPublishError } from '../nats/index.js';
 
 export interface Failure {
   code: ErrorCode;

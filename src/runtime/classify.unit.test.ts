@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SluiceError } from '../../errors/index.js';
+import { SluiceError } from '../errors/index.js';
 import { classify, isOutage } from './classify.js';
 
 /** An error shaped as postgres.js throws them: a message and a SQLSTATE or errno code. */

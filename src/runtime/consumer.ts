@@ -1,9 +1,9 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
-import type { Logger } from '../../logger.js';
-import { batchSeconds, failuresTotal, handlerTimeoutsTotal, messagesTotal } from '../../metrics.js';
-import { Subjects, retryDurable, streamName, type StreamKey } from '../../topology/index.js';
-import { SluiceError } from '../../errors/index.js';
+import type { Logger } from '../logger.js';
+import { batchSeconds, failuresTotal, handlerTimeoutsTotal, messagesTotal } from '../metrics.js';
+import { Subjects, retryDurable, streamName, type StreamKey } from '../topology/index.js';
+import { SluiceError } from '../errors/index.js';
 import { dependencyOf, type Breakers } from './breakers.js';
 import { classify, isOutage, type Failure } from './classify.js';
 import {

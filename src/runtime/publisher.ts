@@ -6,9 +6,9 @@ import {
   toBinaryMessage,
   type PipelineData,
   type PipelineEventType,
-} from '../../contracts/index.js';
-import { SluiceError } from '../../errors/index.js';
-import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
+} from '../contracts/index.js';
+import { SluiceError } from '../errors/index.js';
+import { backoffDelay, isTransientPublishError, sleep } from '../nats/index.js';
 
 export interface PipelinePublisherOptions {
   nc: NatsConnection;

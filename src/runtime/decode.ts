@@ -5,9 +5,9 @@ import {
   type PipelineEvent,
   type PipelineEventType,
   type SluiceEvent,
-} from '../../contracts/index.js';
-import { SluiceError } from '../../errors/index.js';
-import { docKey, type DocRef, type Subjects } from '../../topology/index.js';
+} from '../contracts/index.js';
+import { SluiceError } from '../errors/index.js';
+import { docKey, type DocRef, type Subjects } from '../topology/index.js';
 import type { Delivery } from './consumer.js';
 
 /**

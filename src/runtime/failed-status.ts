@@ -1,5 +1,5 @@
-import { fromMessage } from '../../contracts/index.js';
-import type { Subjects } from '../../topology/index.js';
+import { fromMessage } from '../contracts/index.js';
+import type { Subjects } from '../topology/index.js';
 import type { Failure } from './classify.js';
 import type { Delivery } from './consumer.js';
 import type { PipelinePublisher } from './publisher.js';
