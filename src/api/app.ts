@@ -103,7 +103,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   if (deps.queries) {
     registerSearchRoute(app, deps.queries);
-    registerDocumentRoutes(app, deps.queries.sql);
+    registerDocumentRoutes(app, deps.queries.sql, deps.queries.waiters);
   }
   if (deps.letters) registerDeadLetterRoutes(app, deps.letters.letters, deps.letters.jobs);
   if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);

@@ -7,6 +7,7 @@ import { createDatabase } from '../db/index.js';
 import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
 import { Embedder, ensureModel } from '../models/index.js';
 import { Producer } from '../producers/index.js';
+import { DocumentWaiters } from '../projections/index.js';
 import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
@@ -15,7 +16,9 @@ import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
-export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { address: string }> {
+export async function startApiRole(
+  ctx: AppContext,
+): Promise<RoleHandle & { address: string; waiters: DocumentWaiters }> {
   const { config, logger, nc } = ctx;
   const log = logger.child({ module: 'api' });
   const producer = new Producer({
@@ -64,6 +67,9 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
     new PipelinePublisher({ nc, source: 'urn:sluice:api' }),
   );
   const jobs = new RedriveJobs(ctx.database.sql, letters, log);
+  // Read-your-writes: one LISTEN connection wakes every request waiting for a version.
+  const waiters = new DocumentWaiters(queries.sql, log);
+  await waiters.start();
   const declared = declareTopology(config);
   const app = await buildApp({
     logger,
@@ -80,6 +86,7 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
       defaultModel: config.models[0]!,
       keywordDepth: config.keywordDepth,
       queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
+      waiters,
     },
     letters: { letters, jobs },
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
@@ -128,7 +135,9 @@ export async function startApiRole(ctx: AppContext): Promise<RoleHandle & { addr
   return {
     name: 'api',
     address,
+    waiters,
     stop: async () => {
+      await waiters.close();
       await app.close();
       await jobs.close();
       for (const m of models.values()) await m.close();

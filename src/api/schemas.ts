@@ -51,6 +51,30 @@ export const SearchRequest = Type.Object(
         description: 'a served model name; default: the first of SLUICE_MODELS',
       }),
     ),
+    consistentWith: Type.Optional(
+      Type.Object(
+        {
+          documentId: Type.String({ minLength: 1, maxLength: 1024 }),
+          version: Type.Integer({
+            minimum: 1,
+            description: 'the version an ingest answer returned',
+          }),
+          collection: Type.Optional(Token),
+          timeoutMs: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 30_000,
+              description: 'how long to wait for it; default 5000',
+            }),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'search only once this document version (or a later one) is searchable; 409 NOT_YET_INDEXED if it is not within timeoutMs',
+        },
+      ),
+    ),
     fusion: Type.Optional(
       Type.Object(
         {

@@ -250,6 +250,18 @@ export const errorCodes = {
     retryable: false,
     description: 'There is no interrupted replay of this projection to resume.',
   },
+  NOT_YET_INDEXED: {
+    status: 409,
+    retryable: true,
+    description:
+      'The document has not reached the version asked for (minVersion, consistentWith) within the wait; details give its current version and status.',
+  },
+  DOCUMENT_FAILED: {
+    status: 409,
+    retryable: false,
+    description:
+      'The document version asked for failed in a stage (it is in the dead letters); details give the error.',
+  },
   QUERY_NO_TERMS: {
     status: 400,
     retryable: false,

@@ -4,6 +4,13 @@ export {
   type DocumentDefaults,
   type InputItem,
 } from './cli/read-inputs.js';
-export { formatReport, runPublish, type Problem, type PublishReport } from './cli/publish.js';
+export {
+  formatReport,
+  runPublish,
+  type Problem,
+  type PublishReport,
+  type PublishedVersion,
+} from './cli/publish.js';
+export { waitSearchable, type WaitReport } from './cli/wait.js';
 export { registerIngestRoute, type IngestRouteOptions } from './http/ingest-route.js';
 export * from './sdk/index.js';

@@ -1,9 +1,11 @@
 export { listCollections, collectionExists, type CollectionView } from './collections/queries.js';
 export {
   getDocument,
+  getDocuments,
   listDocuments,
   type DocumentView,
   type ListOptions,
 } from './documents/queries.js';
 export type { DocumentStatus } from './documents/fold.js';
 export { startProjectorRole } from './role.js';
+export { DocumentWaiters, waitForVersion, type VersionWait } from './documents/waiters.js';

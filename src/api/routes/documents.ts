@@ -4,7 +4,14 @@ import Type from 'typebox';
 import { Token } from '../../contracts/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
-import { getDocument, listCollections, listDocuments } from '../../projections/index.js';
+import {
+  getDocument,
+  listCollections,
+  listDocuments,
+  waitForVersion,
+  type DocumentWaiters,
+  type VersionWait,
+} from '../../projections/index.js';
 import { principalOf } from '../auth.js';
 import {
   CollectionList,
@@ -19,25 +26,97 @@ const DocumentParams = Type.Object({
   id: Type.String({ minLength: 1, maxLength: 1024 }),
 });
 
+const DocumentQuery = Type.Object(
+  {
+    minVersion: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'answer once this version (or a later one) is searchable: 200; failed, or not yet when the wait ends: 409',
+      }),
+    ),
+    wait: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{1,5}(ms|s)?$',
+        description: 'how long to wait for minVersion: 500ms, 5s (at most 30s); default 0',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** Longest read-your-writes wait. */
+export const MAX_WAIT_MS = 30_000;
+
+/** "500ms", "5s", "5" (seconds) → milliseconds, at most MAX_WAIT_MS. */
+export function waitMs(raw: string | undefined, pointer: string): number {
+  if (raw === undefined) return 0;
+  const m = /^([0-9]+)(ms|s)?$/.exec(raw)!;
+  const ms = Number(m[1]) * (m[2] === 'ms' ? 1 : 1000);
+  if (ms > MAX_WAIT_MS)
+    throw new SluiceError('REQUEST_INVALID', `wait is at most ${MAX_WAIT_MS / 1000}s`, {
+      details: { pointer },
+    });
+  return ms;
+}
+
+/** The answer to a read-your-writes wait that did not end with the version searchable. */
+export function notVisible(w: VersionWait, minVersion: number): SluiceError {
+  const details = {
+    minVersion,
+    version: w.doc?.version ?? null,
+    status: w.doc?.status ?? 'unknown',
+  };
+  return w.outcome === 'failed'
+    ? new SluiceError('DOCUMENT_FAILED', `version ${w.doc!.version} of the document failed`, {
+        details: { ...details, lastError: w.doc!.lastError },
+      })
+    : new SluiceError(
+        'NOT_YET_INDEXED',
+        `the document is not searchable at version ${minVersion} yet (${details.status} at ${details.version ?? 'no version'})`,
+        { details },
+      );
+}
+
 /** The read models: a document's status, documents page by page, collections and their statistics. */
-export function registerDocumentRoutes(app: FastifyInstance, sql: Sql): void {
-  app.get<{ Params: Static<typeof DocumentParams> }>(
+export function registerDocumentRoutes(
+  app: FastifyInstance,
+  sql: Sql,
+  waiters?: DocumentWaiters,
+): void {
+  app.get<{ Params: Static<typeof DocumentParams>; Querystring: Static<typeof DocumentQuery> }>(
     '/v1/documents/:collection/:id',
     {
       schema: {
         tags: ['documents'],
         summary: "A document's version, attributes and status per stage (URL-encode ids with /)",
+        description:
+          'With minVersion, waits (up to `wait`) until that version or a later one is searchable, ' +
+          'woken by the projection, not by polling: 200 with the row; 409 NOT_YET_INDEXED or DOCUMENT_FAILED.',
         params: DocumentParams,
+        querystring: DocumentQuery,
         response: {
           200: DocumentResponse,
           400: ErrorResponse,
           401: ErrorResponse,
           404: ErrorResponse,
+          409: ErrorResponse,
         },
       },
     },
     async (request) => {
       const { tenant } = principalOf(request);
+      const { minVersion } = request.query;
+      if (minVersion !== undefined && waiters) {
+        const w = await waitForVersion(
+          waiters,
+          { tenant, collection: request.params.collection, documentId: request.params.id },
+          minVersion,
+          waitMs(request.query.wait, '/query/wait'),
+        );
+        if (w.outcome !== 'visible') throw notVisible(w, minVersion);
+        return w.doc;
+      }
       const doc = await getDocument(sql, tenant, request.params.collection, request.params.id);
       if (!doc)
         throw new SluiceError(

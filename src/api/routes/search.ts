@@ -13,11 +13,12 @@ import { queryTerms, search } from '../../consumers/indexer/search.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
-import { collectionExists } from '../../projections/index.js';
+import { collectionExists, waitForVersion, type DocumentWaiters } from '../../projections/index.js';
 import { activeModel } from '../active-models.js';
 import { principalOf } from '../auth.js';
 import { QueryEmbedding, type QueryEmbeddingOptions } from '../query-embedding.js';
 import type { FusionUsed } from '../schemas.js';
+import { notVisible } from './documents.js';
 import {
   ErrorResponse,
   FusionSettingBody,
@@ -35,6 +36,8 @@ export interface SearchRouteOptions {
   keywordDepth?: number;
   /** Bound and timeout of the queries waiting to be embedded, per model. */
   queryEmbedding?: QueryEmbeddingOptions;
+  /** Read-your-writes: documents' versions waited for (minVersion, consistentWith). */
+  waiters?: DocumentWaiters;
 }
 
 /** Remembers answers for two seconds: a change reaches every API process that quickly. */
@@ -123,6 +126,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
           400: ErrorResponse,
           401: ErrorResponse,
           404: ErrorResponse,
+          409: ErrorResponse,
           429: ErrorResponse,
         },
       },
@@ -131,6 +135,27 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       const started = performance.now();
       const { tenant } = principalOf(request);
       const body = request.body;
+      if (body.consistentWith) {
+        const c = body.consistentWith;
+        const collection = c.collection ?? body.collection;
+        if (collection === undefined)
+          throw new SluiceError(
+            'REQUEST_INVALID',
+            'consistentWith needs the collection: set collection, or consistentWith.collection',
+            { details: { pointer: '/consistentWith/collection' } },
+          );
+        if (!o.waiters)
+          throw new SluiceError('REQUEST_INVALID', 'consistentWith is not served here', {
+            details: { pointer: '/consistentWith' },
+          });
+        const w = await waitForVersion(
+          o.waiters,
+          { tenant, collection, documentId: c.documentId },
+          c.version,
+          c.timeoutMs ?? 5_000,
+        );
+        if (w.outcome !== 'visible') throw notVisible(w, c.version);
+      }
       const embedder = await embedderFor(tenant, body.collection, body.model, '/model');
       const terms = body.mode === 'vector' ? [] : await queryTerms(o.sql, body.query);
       if (body.mode === 'keyword' && terms.length === 0) {

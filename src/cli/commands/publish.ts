@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'commander';
 import type { Config } from '../../config/index.js';
+import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
 import {
@@ -9,6 +10,7 @@ import {
   formatReport,
   readInputs,
   runPublish,
+  waitSearchable,
 } from '../../producers/index.js';
 
 export function publishCommand(config: () => Config): Command {
@@ -30,6 +32,12 @@ export function publishCommand(config: () => Config): Command {
         .default(256)
         .argParser(Number),
     )
+    .option(
+      '--wait [seconds]',
+      'then wait until every published document is searchable, through the HTTP API (default 600 s)',
+    )
+    .option('--url <url>', 'API base URL for --wait (default: SLUICE_HTTP_HOST:SLUICE_HTTP_PORT)')
+    .option('--key <key>', 'API key for --wait (default: $SLUICE_API_KEY)')
     .option('--json', 'print the report as JSON on stdout (no progress bar)')
     .action(
       async (
@@ -39,6 +47,9 @@ export function publishCommand(config: () => Config): Command {
           collection?: string;
           source: string;
           maxInFlight: number;
+          wait?: boolean | string;
+          url?: string;
+          key?: string;
           json?: boolean;
         },
       ) => {
@@ -65,10 +76,46 @@ export function publishCommand(config: () => Config): Command {
             }),
             ...(progress ? { progress, total: await countInputs(paths) } : {}),
             maxInFlight: opts.maxInFlight,
+            keepVersions: opts.wait !== undefined,
           });
-          if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-          else process.stderr.write(formatReport(report));
+          const { versions, ...summary } = report;
+          if (!opts.json) process.stderr.write(formatReport(report));
           if (report.rejected + report.failed > 0) process.exitCode = 1;
+          if (opts.wait === undefined) {
+            if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+            return;
+          }
+          const key = opts.key ?? cfg.apiKey;
+          if (!key)
+            throw new SluiceError(
+              'CONFIG_INVALID',
+              '--wait needs an API key: --key or SLUICE_API_KEY',
+            );
+          const host = cfg.httpHost === '0.0.0.0' ? '127.0.0.1' : cfg.httpHost;
+          const waited = await waitSearchable({
+            url: (opts.url ?? `http://${host}:${cfg.httpPort}`).replace(/\/$/, ''),
+            key,
+            versions: versions ?? [],
+            timeoutMs: (opts.wait === true ? 600 : Number(opts.wait)) * 1000,
+            ...(progress ? { progress } : {}),
+          });
+          if (opts.json)
+            process.stdout.write(`${JSON.stringify({ ...summary, wait: waited }, null, 2)}\n`);
+          else {
+            for (const f of waited.failed)
+              process.stderr.write(
+                `failed ${f.collection}/${f.documentId}@${f.version}: [${f.code}] ${f.message}\n`,
+              );
+            for (const p of waited.pending)
+              process.stderr.write(
+                `not searchable in time ${p.collection}/${p.documentId}@${p.version}: ${p.status}\n`,
+              );
+            process.stderr.write(
+              `searchable: ${waited.searchable} of ${(versions ?? []).length} document(s) after ${(waited.elapsedMs / 1000).toFixed(1)} s; ` +
+                `${waited.failed.length} failed, ${waited.pending.length} not yet\n`,
+            );
+          }
+          if (waited.failed.length + waited.pending.length > 0) process.exitCode = 1;
         } finally {
           await nc.drain().catch(() => nc.close());
         }

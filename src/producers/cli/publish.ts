@@ -16,6 +16,8 @@ export interface PublishReport extends BatchSummary {
   eventsPerSecond: number;
   /** The first 1000 problems, in input order of their discovery. */
   problems: Problem[];
+  /** With keepVersions: each accepted document's last version. */
+  versions?: PublishedVersion[];
 }
 
 export interface RunPublishOptions {
@@ -26,6 +28,15 @@ export interface RunPublishOptions {
   /** Draw a progress bar on this stream (a TTY). */
   progress?: NodeJS.WriteStream;
   maxInFlight?: number;
+  /** Keep each accepted document's last version (for --wait). */
+  keepVersions?: boolean;
+}
+
+export interface PublishedVersion {
+  tenant: string;
+  collection: string;
+  documentId: string;
+  version: number;
 }
 
 const MAX_PROBLEMS = 1000;
@@ -60,6 +71,8 @@ export async function runPublish(o: RunPublishOptions): Promise<PublishReport> {
 
   // Origins of events in flight, by batch index; entries leave as results arrive.
   const origins = new Map<number, string>();
+  const refs = new Map<number, Omit<PublishedVersion, 'version'>>();
+  const versions = new Map<string, PublishedVersion>();
   let index = 0;
   async function* events(): AsyncGenerator<unknown> {
     for await (const item of o.inputs) {
@@ -75,6 +88,15 @@ export async function runPublish(o: RunPublishOptions): Promise<PublishReport> {
         tick();
         continue;
       }
+      if (o.keepVersions) {
+        const d = (item.event as { data?: Record<string, unknown> }).data;
+        if (
+          typeof d?.tenant === 'string' &&
+          typeof d.collection === 'string' &&
+          typeof d.documentId === 'string'
+        )
+          refs.set(index, { tenant: d.tenant, collection: d.collection, documentId: d.documentId });
+      }
       origins.set(index++, item.origin);
       yield item.event;
     }
@@ -85,6 +107,12 @@ export async function runPublish(o: RunPublishOptions): Promise<PublishReport> {
     onResult: (r) => {
       const origin = origins.get(r.index) ?? String(r.index);
       origins.delete(r.index);
+      const ref = refs.get(r.index);
+      refs.delete(r.index);
+      if (ref && r.status === 'accepted' && r.seq !== undefined) {
+        const k = JSON.stringify([ref.tenant, ref.collection, ref.documentId]);
+        if ((versions.get(k)?.version ?? 0) < r.seq) versions.set(k, { ...ref, version: r.seq });
+      }
       live[r.status]++;
       if ((r.status === 'rejected' || r.status === 'failed') && r.error) {
         note({
@@ -108,6 +136,7 @@ export async function runPublish(o: RunPublishOptions): Promise<PublishReport> {
     elapsedMs,
     eventsPerSecond: Math.round((total / Math.max(1, elapsedMs)) * 1000),
     problems,
+    ...(o.keepVersions ? { versions: [...versions.values()] } : {}),
   };
 }
 

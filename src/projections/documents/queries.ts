@@ -5,6 +5,8 @@ import { documentsTables } from '../tables.js';
 import type { DocumentStatus } from './fold.js';
 
 export interface DocumentView {
+  /** The owner; not part of the API's answer. */
+  tenant: string;
   collection: string;
   id: string;
   version: number;
@@ -30,6 +32,7 @@ export interface DocumentView {
 }
 
 interface Row {
+  tenant: string;
   collection: string;
   document_id: string;
   version: string;
@@ -54,6 +57,7 @@ interface Row {
 
 function view(r: Row): DocumentView {
   return {
+    tenant: r.tenant,
     collection: r.collection,
     id: r.document_id,
     version: Number(r.version),
@@ -89,6 +93,21 @@ export async function getDocument(
     SELECT * FROM ${sql(documentsTables.docs)}
     WHERE tenant = ${tenant} AND collection = ${collection} AND document_id = ${id} AND version > 0`;
   return row === undefined ? undefined : view(row);
+}
+
+/** Several documents in one query (read-your-writes re-reads the waited ones together). */
+export async function getDocuments(
+  sql: Sql,
+  keys: { tenant: string; collection: string; documentId: string }[],
+): Promise<DocumentView[]> {
+  if (keys.length === 0) return [];
+  const rows = await sql<Row[]>`
+    SELECT d.* FROM ${sql(documentsTables.docs)} d
+    JOIN unnest(${keys.map((k) => k.tenant)}::text[], ${keys.map((k) => k.collection)}::text[],
+                ${keys.map((k) => k.documentId)}::text[]) AS u(t, c, i)
+      ON d.tenant = u.t AND d.collection = u.c AND d.document_id = u.i
+    WHERE d.version > 0`;
+  return rows.map(view);
 }
 
 export interface ListOptions {

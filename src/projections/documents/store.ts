@@ -3,6 +3,7 @@ import { saveCheckpoint } from '../checkpoint.js';
 import { byKey, iso, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js';
 import { documentsTables, type DocumentsTables } from '../tables.js';
 import { applyDoc, emptyDoc, type DocInput, type DocState } from './fold.js';
+import { notifyDocuments } from './waiters.js';
 
 interface Row {
   tenant: string;
@@ -113,6 +114,11 @@ export class DocumentsStore {
       }
       if (changed.length > 0) await this.write(tx, 'update', changed);
       await saveCheckpoint(tx, this.tables.checkpoints, checkpoint.stream, checkpoint.seq);
+      // Readers waiting for these documents (read-your-writes) hear of it at commit.
+      if (this.tables.docs === documentsTables.docs) {
+        const touched = [...fresh, ...changed.map((c) => c as DocKey)];
+        if (touched.length > 0) await notifyDocuments(tx, touched);
+      }
     });
   }
 
