@@ -12,6 +12,9 @@ import { installAuth, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
+import type { Sql } from '../db/index.js';
+import type { WebhookAllowlist } from '../output/ssrf.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
 import { registerReplayRoutes } from './routes/replays.js';
@@ -34,6 +37,8 @@ export interface ApiDeps {
   /** Dead letters and the jobs that redrive them (both, or neither route is mounted). */
   letters?: { letters: DeadLetters; jobs: RedriveJobs };
   replayer?: Replayer;
+  /** Webhook subscriptions (omitted: those routes are not mounted). */
+  webhooks?: { sql: Sql; allow: WebhookAllowlist };
   /** /readyz checks by name. */
   checks?: Record<string, Check>;
   /** Refreshes JetStream-derived gauges before /metrics answers. */
@@ -106,6 +111,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     registerDocumentRoutes(app, deps.queries.sql, deps.queries.waiters);
   }
   if (deps.letters) registerDeadLetterRoutes(app, deps.letters.letters, deps.letters.jobs);
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.sql, deps.webhooks.allow);
   if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);
   return app;
 }

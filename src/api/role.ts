@@ -12,6 +12,7 @@ import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
+import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
 
@@ -89,6 +90,7 @@ export async function startApiRole(
       waiters,
     },
     letters: { letters, jobs },
+    webhooks: { sql: ctx.database.sql, allow: new WebhookAllowlist(config.webhookAllow) },
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {
       nats: () => jsm.getAccountInfo(),

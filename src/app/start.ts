@@ -3,6 +3,7 @@ import { startApiRole } from '../api/role.js';
 import { startChunkerRole } from '../consumers/chunker/role.js';
 import { startEmbedderRole } from '../consumers/embedder/role.js';
 import { startIndexerRole } from '../consumers/indexer/role.js';
+import { startOutputRole } from '../output/role.js';
 import { startProjectorRole } from '../projections/role.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
@@ -25,6 +26,7 @@ const starters: Partial<Record<Role, RoleStarter>> = {
   embedder: startEmbedderRole,
   indexer: startIndexerRole,
   projector: startProjectorRole,
+  output: startOutputRole,
 };
 
 /**

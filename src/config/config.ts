@@ -29,7 +29,7 @@ function opt<T>(spec: OptionSpec<T>): OptionSpec<T> {
   return spec;
 }
 
-export const roleNames = ['api', 'chunker', 'embedder', 'indexer', 'projector'] as const;
+export const roleNames = ['api', 'chunker', 'embedder', 'indexer', 'projector', 'output'] as const;
 export type Role = (typeof roleNames)[number];
 
 /**
@@ -255,6 +255,30 @@ export const configSpec = {
     default: '30s',
     parse: duration,
     doc: 'How long a delivered message may stay unacknowledged before it is redelivered (long batches send working()).',
+  }),
+  webhookAllow: opt({
+    env: 'SLUICE_WEBHOOK_ALLOW',
+    default: '',
+    parse: list((raw) => raw),
+    doc: 'Hosts and networks (CIDR) webhooks may reach although they are private, loopback or link-local, comma-separated; by default none.',
+  }),
+  webhookTimeout: opt({
+    env: 'SLUICE_WEBHOOK_TIMEOUT',
+    default: '10s',
+    parse: duration,
+    doc: 'How long a webhook request may take before it counts as failed.',
+  }),
+  webhookMaxAttempts: opt({
+    env: 'SLUICE_WEBHOOK_MAX_ATTEMPTS',
+    default: '15',
+    parse: int(1, 100),
+    doc: 'Attempts of a webhook delivery before it is dead (redrive it over the API).',
+  }),
+  webhookBackoff: opt({
+    env: 'SLUICE_WEBHOOK_BACKOFF',
+    default: '5s',
+    parse: duration,
+    doc: 'First retry delay of a failed webhook delivery, doubled each attempt with jitter, at most an hour (15 attempts span about 8 hours).',
   }),
   handlerTimeout: opt({
     env: 'SLUICE_HANDLER_TIMEOUT',

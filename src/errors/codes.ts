@@ -262,6 +262,12 @@ export const errorCodes = {
     description:
       'The document version asked for failed in a stage (it is in the dead letters); details give the error.',
   },
+  WEBHOOK_TARGET_REFUSED: {
+    status: 400,
+    retryable: false,
+    description:
+      'A webhook URL is not http(s), carries credentials, or points at a private, loopback or link-local address that SLUICE_WEBHOOK_ALLOW does not allow.',
+  },
   QUERY_NO_TERMS: {
     status: 400,
     retryable: false,

@@ -70,7 +70,7 @@ export type CollectionsItem = { key: DocKey; input: CollectionInput; at: string 
 
 export function documentsSources(
   subjects: Subjects,
-  store: DocumentsStore,
+  store: Pick<DocumentsStore, 'apply'>,
 ): ProjectionSource<DocumentsItem>[] {
   return [
     {
@@ -94,6 +94,7 @@ export function documentsSources(
             metadata: data.metadata ?? {},
             contentHash: data.textRef?.sha256 ?? sha256(data.text ?? ''),
             bytes: data.textRef?.size ?? Buffer.byteLength(data.text ?? '', 'utf8'),
+            ...(data.callbackUrl === undefined ? {} : { callbackUrl: data.callbackUrl }),
           },
         };
       },

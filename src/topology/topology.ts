@@ -22,6 +22,7 @@ export const durables = {
   embedder: (model: string) => `embedder-${modelKey(model)}`,
   indexer: 'indexer',
   projection: (projection: string, stream: 'events' | 'status') => `proj-${projection}-${stream}`,
+  output: (stream: 'events' | 'status') => `output-${stream}`,
 } as const;
 
 export const projections = ['documents', 'collections'] as const;
@@ -43,6 +44,9 @@ export function declareTopology(config: Config): Declared {
         ...consumerPair(ns, 'events', durables.projection(p, 'events'), [], opts),
         ...consumerPair(ns, 'status', durables.projection(p, 'status'), [], opts),
       ]),
+      // The output role (webhooks) folds both streams as the documents projection does.
+      ...consumerPair(ns, 'events', durables.output('events'), [], opts),
+      ...consumerPair(ns, 'status', durables.output('status'), [], opts),
     ],
     buckets: [{ name: bodiesBucket(config.namespace), replicas: config.streamReplicas }],
   };

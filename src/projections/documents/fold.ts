@@ -54,6 +54,8 @@ export type DocInput =
       metadata: Metadata;
       contentHash: string;
       bytes: number;
+      /** Called when this version is indexed (the output role's concern; the fold ignores it). */
+      callbackUrl?: string;
     }
   | { kind: 'deleted'; version: number; at: string }
   | { kind: 'status'; status: DocumentStatusV1 };

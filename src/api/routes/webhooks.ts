@@ -1,0 +1,157 @@
+import type { FastifyInstance } from 'fastify';
+import type { Static } from 'typebox';
+import Type from 'typebox';
+import { Token } from '../../contracts/index.js';
+import type { Sql } from '../../db/index.js';
+import { SluiceError } from '../../errors/index.js';
+import { checkTarget, type WebhookAllowlist } from '../../output/ssrf.js';
+import {
+  createSubscription,
+  deleteSubscription,
+  deliveryLog,
+  getSubscription,
+  listSubscriptions,
+  redriveDeliveries,
+  rotateCallbackSecret,
+  webhookEventTypes,
+} from '../../output/subscriptions.js';
+import { principalOf } from '../auth.js';
+import { ErrorResponse } from '../schemas.js';
+
+const CreateBody = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048, description: 'http(s) URL to POST to' }),
+    events: Type.Optional(
+      Type.Array(Type.Union(webhookEventTypes.map((t) => Type.Literal(t))), {
+        maxItems: webhookEventTypes.length,
+        description: 'event types to deliver; default all',
+      }),
+    ),
+    collections: Type.Optional(
+      Type.Array(Token, { maxItems: 100, description: 'collections to deliver; default all' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+const IdParams = Type.Object({ id: Type.String({ pattern: '^wh_[A-Za-z0-9_-]{1,64}$' }) });
+const LogQuery = Type.Object(
+  { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) },
+  { additionalProperties: false },
+);
+const RedriveBody = Type.Object(
+  {
+    ids: Type.Optional(
+      Type.Array(Type.String({ pattern: '^msg_[0-9a-f]{32}$' }), { minItems: 1, maxItems: 1000 }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Webhook subscriptions of the caller's tenant (admin keys): create (the signing
+ * secret is shown once), list, delete; each one's delivery log; redrive of dead
+ * deliveries; and the tenant's secret for callbackUrl calls.
+ */
+export function registerWebhookRoutes(
+  app: FastifyInstance,
+  sql: Sql,
+  allow: WebhookAllowlist,
+): void {
+  const config = { admin: true };
+  const tags = ['webhooks'];
+  app.post<{ Body: Static<typeof CreateBody> }>(
+    '/v1/webhooks',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Subscribe an endpoint (the secret is in this answer only)',
+        body: CreateBody,
+        response: { 400: ErrorResponse, 403: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      const { tenant } = principalOf(request);
+      const url = await checkTarget(request.body.url, allow);
+      const sub = await createSubscription(sql, {
+        tenant,
+        url: url.toString(),
+        ...(request.body.events ? { events: request.body.events } : {}),
+        ...(request.body.collections ? { collections: request.body.collections } : {}),
+      });
+      return reply.status(201).send(sub);
+    },
+  );
+  app.get(
+    '/v1/webhooks',
+    { config, schema: { tags, summary: 'Subscriptions (no secrets)' } },
+    async (request) => ({
+      items: await listSubscriptions(sql, principalOf(request).tenant),
+    }),
+  );
+  app.delete<{ Params: Static<typeof IdParams> }>(
+    '/v1/webhooks/:id',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Delete a subscription',
+        params: IdParams,
+        response: { 404: ErrorResponse },
+      },
+    },
+    async (request, reply) => {
+      if (!(await deleteSubscription(sql, principalOf(request).tenant, request.params.id)))
+        throw new SluiceError('NOT_FOUND', `no webhook ${request.params.id}`);
+      return reply.status(204).send();
+    },
+  );
+  app.get<{ Params: Static<typeof IdParams>; Querystring: Static<typeof LogQuery> }>(
+    '/v1/webhooks/:id/deliveries',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'The latest attempts (status code, latency, answer excerpt) and deliveries by status',
+        params: IdParams,
+        querystring: LogQuery,
+        response: { 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const sub = await getSubscription(sql, principalOf(request).tenant, request.params.id);
+      if (!sub) throw new SluiceError('NOT_FOUND', `no webhook ${request.params.id}`);
+      return { subscription: sub, ...(await deliveryLog(sql, sub.id, request.query.limit)) };
+    },
+  );
+  app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RedriveBody> }>(
+    '/v1/webhooks/:id/deliveries/redrive',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Send dead deliveries again (listed ids, or all)',
+        params: IdParams,
+        body: RedriveBody,
+        response: { 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const sub = await getSubscription(sql, principalOf(request).tenant, request.params.id);
+      if (!sub) throw new SluiceError('NOT_FOUND', `no webhook ${request.params.id}`);
+      return { redriven: await redriveDeliveries(sql, sub.id, request.body.ids) };
+    },
+  );
+  app.post(
+    '/v1/webhooks/callback-secret',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Rotate the secret that signs calls to events' own callbackUrl (shown once)",
+      },
+    },
+    async (request) => ({ secret: await rotateCallbackSecret(sql, principalOf(request).tenant) }),
+  );
+}

@@ -1,0 +1,60 @@
+import type { AppContext } from '../app/context.js';
+import type { RoleHandle } from '../app/role.js';
+import { documentsSources, projectionHandler } from '../projections/projector.js';
+import { DurableConsumer } from '../runtime/consumer.js';
+import { runtimeDeps } from '../runtime/deps.js';
+import { PipelinePublisher } from '../runtime/publisher.js';
+import { Subjects, durables, streamName } from '../topology/index.js';
+import { Announcer } from './announce.js';
+import { Dispatcher } from './dispatcher.js';
+import { WebhookAllowlist } from './ssrf.js';
+
+/**
+ * The output role: webhooks. Durable consumers of the events and status streams turn
+ * what happens to documents into deliveries (one table write per batch, so indexing
+ * never waits on an endpoint), and a dispatcher sends them, retrying for hours.
+ * Scales out with `--roles output`: consumers share their durables, dispatchers claim
+ * deliveries with leases.
+ */
+export async function startOutputRole(
+  ctx: AppContext,
+): Promise<RoleHandle & { dispatcher: Dispatcher }> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'output' });
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:output' });
+  const deps = runtimeDeps(config, nc, logger, publisher, ctx.breakers);
+  const announcer = new Announcer(ctx.database.sql);
+  const consumers = documentsSources(subjects, announcer).map(
+    (source) =>
+      new DurableConsumer(
+        {
+          durable: durables.output(source.stream),
+          stream: source.stream,
+          batchSize: 256,
+          batchWaitMs: 20,
+          handler: projectionHandler(source, streamName(config.namespace, source.stream)),
+        },
+        deps,
+      ),
+  );
+  const dispatcher = new Dispatcher({
+    sql: ctx.database.sql,
+    logger,
+    allow: new WebhookAllowlist(config.webhookAllow),
+    timeoutMs: config.webhookTimeout,
+    maxAttempts: config.webhookMaxAttempts,
+    backoffMs: config.webhookBackoff,
+  });
+  await dispatcher.start();
+  for (const c of consumers) await c.start();
+  logger.info('output started');
+  return {
+    name: 'output',
+    dispatcher,
+    stop: async () => {
+      for (const c of consumers) await c.stop();
+      await dispatcher.stop();
+    },
+  };
+}
