@@ -274,6 +274,12 @@ export const configSpec = {
     parse: int(1, 100),
     doc: 'Attempts of a webhook delivery before it is dead (redrive it over the API).',
   }),
+  webhookEndpointConcurrency: opt({
+    env: 'SLUICE_WEBHOOK_ENDPOINT_CONCURRENCY',
+    default: '8',
+    parse: int(1, 256),
+    doc: 'Webhook requests in flight to one endpoint at most: a slow or dead endpoint holds no more of the 64 slots.',
+  }),
   webhookBackoff: opt({
     env: 'SLUICE_WEBHOOK_BACKOFF',
     default: '5s',

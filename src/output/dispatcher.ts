@@ -16,7 +16,7 @@ export interface DispatcherOptions {
   maxAttempts: number;
   /** First retry delay, doubled each attempt (with jitter), up to an hour. */
   backoffMs: number;
-  /** Requests in flight per endpoint. @defaultValue 2 */
+  /** Requests in flight per endpoint. @defaultValue 8 */
   perEndpoint?: number;
   /** Requests in flight in all. @defaultValue 64 */
   concurrency?: number;
@@ -112,7 +112,7 @@ export class Dispatcher {
 
   /** Due deliveries, at most perEndpoint per endpoint less those in flight here. */
   private async claim(room: number): Promise<Claimed[]> {
-    const per = this.o.perEndpoint ?? 2;
+    const per = this.o.perEndpoint ?? 8;
     const lease = this.o.timeoutMs + 30_000;
     const candidates = await this.o.sql<{ id: string; endpoint: string }[]>`
       SELECT w.id, w.endpoint

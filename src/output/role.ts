@@ -45,6 +45,7 @@ export async function startOutputRole(
     timeoutMs: config.webhookTimeout,
     maxAttempts: config.webhookMaxAttempts,
     backoffMs: config.webhookBackoff,
+    perEndpoint: config.webhookEndpointConcurrency,
   });
   await dispatcher.start();
   for (const c of consumers) await c.start();
