@@ -2,6 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dropPrevious, rollback as swapBack } from '../src/db/shadow.js';
+import { createSubscription } from '../src/output/subscriptions.js';
 import { buildApp } from '../src/api/app.js';
 import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
@@ -258,6 +259,26 @@ describe('replay: rebuild projections from their streams', () => {
       reader.release();
     }
   }, 30_000);
+
+  it('announces a finished replay to the subscriptions that ask for it', async () => {
+    const asking = await createSubscription(db.sql, {
+      tenant: 'acme',
+      url: 'https://example.com/replays',
+      events: ['replay.completed'],
+    });
+    const all = await createSubscription(db.sql, {
+      tenant: 'beta',
+      url: 'https://example.com/all',
+    });
+    await replayer.run('collections', { replacePrevious: true });
+    const rows = await db.sql<
+      { subscription_id: string; event_type: string; payload: { data: { projection: string } } }[]
+    >`
+      SELECT subscription_id, event_type, payload FROM webhook_deliveries WHERE event_type LIKE 'replay.%'`;
+    expect(rows.map((r) => r.subscription_id)).toEqual([asking.id]);
+    expect(rows[0]!.payload.data.projection).toBe('collections');
+    expect(rows.some((r) => r.subscription_id === all.id)).toBe(false);
+  });
 
   it('refuses a rollback when no replay kept previous tables', async () => {
     await dropPrevious(db.sql, 'collections');

@@ -6,6 +6,7 @@ import { configCommand } from './commands/config.js';
 import { dlqCommand } from './commands/dlq.js';
 import { evalCommand } from './commands/eval.js';
 import { keysCommand } from './commands/keys.js';
+import { webhooksCommand } from './commands/webhooks.js';
 import { migrateCommand } from './commands/migrate.js';
 import { modelsCommand } from './commands/models.js';
 import { publishCommand } from './commands/publish.js';
@@ -30,6 +31,7 @@ program.addCommand(dlqCommand(config));
 program.addCommand(replayCommand(config));
 program.addCommand(modelsCommand(config));
 program.addCommand(keysCommand(config));
+program.addCommand(webhooksCommand(config));
 program.addCommand(evalCommand(config));
 
 program.addCommand(configCommand(config));

@@ -209,3 +209,28 @@ export async function enqueue(tx: Sql, announcements: Announcement[]): Promise<v
     ON CONFLICT (id) DO NOTHING`;
   await tx`SELECT pg_notify('sluice_webhooks', '')`;
 }
+
+/**
+ * A replay finished or failed: delivered to the subscriptions that list the event type
+ * explicitly (a replay concerns the installation, so "all events" does not include it).
+ */
+export async function announceReplay(
+  sql: Sql,
+  type: 'replay.completed' | 'replay.failed',
+  data: Record<string, unknown>,
+): Promise<void> {
+  const subs = await sql<{ id: string; tenant: string; url: string }[]>`
+    SELECT id, tenant, url FROM webhook_subscriptions
+    WHERE disabled_at IS NULL AND ${type} = ANY(events)`;
+  if (subs.length === 0) return;
+  const key = `${type}\u0000${JSON.stringify(data)}\u0000${Date.now()}`;
+  const payload = JSON.stringify({ type, timestamp: new Date().toISOString(), data });
+  await sql`
+    INSERT INTO webhook_deliveries (id, tenant, subscription_id, endpoint, url, event_type, payload, status)
+    SELECT i, t, s, s, u, ${type}, ${payload}::jsonb, 'pending'
+    FROM unnest(${subs.map((s) => `msg_${digest(`${s.id}\u0000${key}`)}`)}::text[],
+                ${subs.map((s) => s.tenant)}::text[], ${subs.map((s) => s.id)}::text[],
+                ${subs.map((s) => s.url)}::text[]) AS x(i, t, s, u)
+    ON CONFLICT (id) DO NOTHING`;
+  await sql`SELECT pg_notify('sluice_webhooks', '')`;
+}

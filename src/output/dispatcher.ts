@@ -113,7 +113,9 @@ export class Dispatcher {
   /** Due deliveries, at most perEndpoint per endpoint less those in flight here. */
   private async claim(room: number): Promise<Claimed[]> {
     const per = this.o.perEndpoint ?? 8;
-    const lease = this.o.timeoutMs + 30_000;
+    // A request outlives its lease only if it runs past the timeout by 5 s; then another
+    // dispatcher may send it again, with the same webhook-id.
+    const lease = this.o.timeoutMs + 5_000;
     const candidates = await this.o.sql<{ id: string; endpoint: string }[]>`
       SELECT w.id, w.endpoint
       FROM (SELECT DISTINCT endpoint FROM webhook_deliveries

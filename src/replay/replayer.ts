@@ -25,6 +25,7 @@ import {
   swapIn,
 } from '../db/shadow.js';
 import { SluiceError } from '../errors/index.js';
+import { announceReplay } from '../output/announce.js';
 import type { Logger } from '../logger.js';
 import { streamName, type StreamKey } from '../topology/index.js';
 import type { StreamProgress } from './tables.js';
@@ -166,6 +167,9 @@ export class Replayer {
       const seconds = (Date.now() - started) / 1000;
       await sql`UPDATE replays SET status = 'done', finished_at = now(), updated_at = now(), error = null WHERE projection = ${name}`;
       log.info({ events, seconds, phases }, 'replay done');
+      await announceReplay(sql, 'replay.completed', { projection: name, events, seconds }).catch(
+        (err: unknown) => log.warn({ err }, 'replay webhooks not enqueued'),
+      );
       return {
         projection: name,
         events,
@@ -181,6 +185,10 @@ export class Replayer {
         await sql`UPDATE replays SET status = 'failed', error = ${String((err as Error).message)}, updated_at = now() WHERE projection = ${name}`.catch(
           () => {},
         );
+        await announceReplay(sql, 'replay.failed', {
+          projection: name,
+          error: String((err as Error).message).slice(0, 500),
+        }).catch(() => {});
       }
       throw err;
     } finally {

@@ -10,7 +10,8 @@ import {
 } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 
-async function withDb<T>(config: () => Config, f: (db: Database) => Promise<T>): Promise<T> {
+/** Runs `f` with a migrated database connection, closed after. */
+export async function withDb<T>(config: () => Config, f: (db: Database) => Promise<T>): Promise<T> {
   const { databaseUrl } = config();
   const db = createDatabase({ url: databaseUrl, max: 2, applicationName: 'sluice-keys' });
   try {
