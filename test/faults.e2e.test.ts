@@ -3,6 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKey } from '../src/api/keys.js';
+import { Splitter } from '../src/consumers/chunker/splitter.js';
+import { ensureModel } from '../src/models/index.js';
 import { DeadLetters } from '../src/dead-letters/index.js';
 import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { createDatabase, type Database } from '../src/db/index.js';
@@ -218,6 +220,8 @@ describe('faults', () => {
       expect(await deadLetters(nc, namespace)).toBe(0);
       expect(readyz.status).toBe(503);
       expect(proc.output()).toContain('dependency unavailable');
+      // And it stops cleanly afterwards (a stop that hangs fails here).
+      expect(await proc.kill('SIGTERM')).toBe(0);
       console.log(
         `PostgreSQL down ${PG_OUTAGE_S} s: ${N} documents indexed once, 0 dead letters, ` +
           `caught up ${caughtUpS.toFixed(1)} s after it came back; /healthz max ` +
@@ -310,5 +314,33 @@ describe('faults', () => {
     );
     expect(healthz.length).toBeGreaterThan(5);
     expect(Math.max(...healthz)).toBeLessThanOrEqual(100);
+  }, 300_000);
+
+  it('splits 1 MB and 16 MB of CJK without spaces in time linear in the length', async () => {
+    const spec = await ensureModel(testModelsDir(), pipelineModel, 'fp32', false);
+    const splitter = new Splitter({ tokenizerDir: spec.dir, maxTokens: 254, overlapTokens: 32 });
+    try {
+      await splitter.start();
+      const rows: { mb: number; chunks: number; ms: number }[] = [];
+      for (const mb of [1, 16]) {
+        const chars = Math.floor((mb * 1024 * 1024) / 3);
+        const text = Array.from({ length: chars }, (_, i) =>
+          String.fromCharCode(0x4e00 + ((i * 7919) % 20902)),
+        ).join('');
+        const t0 = performance.now();
+        const chunks = await splitter.split(text, 'text/plain');
+        rows.push({ mb, chunks: chunks.length, ms: Math.round(performance.now() - t0) });
+      }
+      const [one, sixteen] = rows as [(typeof rows)[0], (typeof rows)[0]];
+      console.log(
+        `\nSplitting CJK without spaces: 1 MB ${one.ms} ms (${one.chunks} chunks), 16 MB ${sixteen.ms} ms ` +
+          `(${sixteen.chunks} chunks): ${(sixteen.ms / one.ms).toFixed(1)}× the time for 16× the text\n`,
+      );
+      // The work is proportional: 16 times the chunks (the time is printed, never asserted).
+      expect(sixteen.chunks / one.chunks).toBeGreaterThan(15);
+      expect(sixteen.chunks / one.chunks).toBeLessThan(17);
+    } finally {
+      await splitter.close();
+    }
   }, 300_000);
 });

@@ -1,7 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Sql } from '../db/index.js';
+import { isTransientDbError } from '../db/index.js';
 import type { Logger } from '../logger.js';
+import type { Breakers } from '../runtime/breakers.js';
 import { webhookDeliveriesTotal, webhookSeconds } from '../metrics.js';
 import { newSecret, sign } from './signing.js';
 import { guardedLookup, type WebhookAllowlist } from './ssrf.js';
@@ -22,6 +24,8 @@ export interface DispatcherOptions {
   concurrency?: number;
   /** Between looks at the table when nothing wakes it. @defaultValue 500 */
   pollMs?: number;
+  /** The process's breakers: while PostgreSQL is down the dispatcher waits, quietly. */
+  breakers?: Breakers;
 }
 
 interface Claimed {
@@ -46,11 +50,14 @@ const EXCERPT = 256;
 export class Dispatcher {
   private readonly inFlight = new Map<string, number>();
   private total = 0;
-  private stopped = false;
+  private stopping = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private readonly sending = new Set<Promise<void>>();
+  private lastWarning = 0;
+  private signalStop!: () => void;
+  private readonly stopped = new Promise<void>((r) => (this.signalStop = r));
 
   constructor(private readonly o: DispatcherOptions) {}
 
@@ -67,22 +74,40 @@ export class Dispatcher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
+    this.stopping = true;
+    this.signalStop();
     this.kick();
     await this.loop;
     await Promise.all(this.sending);
-    await this.unlisten?.().catch(() => {});
+    // UNLISTEN on a connection an outage broke may never answer: do not wait on it.
+    await Promise.race([
+      this.unlisten?.().catch(() => {}),
+      new Promise((r) => setTimeout(r, 2_000).unref()),
+    ]);
   }
 
   private async run(): Promise<void> {
     const concurrency = this.o.concurrency ?? 64;
-    while (!this.stopped) {
+    while (!this.stopping) {
       let claimed: Claimed[] = [];
       if (this.total < concurrency) {
-        claimed = await this.claim(concurrency - this.total).catch((err: unknown) => {
-          this.o.logger.warn({ err }, 'webhooks: could not claim deliveries');
-          return [];
-        });
+        try {
+          claimed = await this.claim(concurrency - this.total);
+        } catch (err) {
+          // PostgreSQL down: wait for it with everyone else, without a warning a second.
+          if (
+            isTransientDbError(err) &&
+            this.o.breakers &&
+            (await this.o.breakers.trip('postgres', (err as Error).message))
+          ) {
+            await Promise.race([this.o.breakers.waitClosed(), this.stopped]);
+            continue;
+          }
+          if (Date.now() - this.lastWarning > 10_000) {
+            this.lastWarning = Date.now();
+            this.o.logger.warn({ err }, 'webhooks: could not claim deliveries');
+          }
+        }
         for (const c of claimed) {
           this.inFlight.set(c.endpoint, (this.inFlight.get(c.endpoint) ?? 0) + 1);
           this.total++;

@@ -46,6 +46,7 @@ export async function startOutputRole(
     maxAttempts: config.webhookMaxAttempts,
     backoffMs: config.webhookBackoff,
     perEndpoint: config.webhookEndpointConcurrency,
+    breakers: ctx.breakers,
   });
   await dispatcher.start();
   for (const c of consumers) await c.start();

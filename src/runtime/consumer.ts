@@ -104,6 +104,9 @@ export class DurableConsumer {
   /** Quick-retry history, which nak() cannot carry: stream:seq → attempts. Bounded. */
   private readonly quickHistory = new Map<string, AttemptRecord[]>();
   private stopping = false;
+  /** Resolves when stop() is called: a batch held for an outage stops waiting then. */
+  private readonly stopped: Promise<void>;
+  private signalStop!: () => void;
 
   constructor(
     readonly spec: ConsumerSpec,
@@ -113,6 +116,13 @@ export class DurableConsumer {
     this.retry = deps.retry ?? defaultRetryPolicy;
     this.subjects = new Subjects(deps.namespace);
     this.slots = new Semaphore(spec.concurrency ?? 1);
+    this.stopped = new Promise<void>((r) => (this.signalStop = r));
+  }
+
+  /** Until no breaker is open, or this consumer stops. */
+  private waitForDependencies(): Promise<void> {
+    const b = this.deps.breakers;
+    return b?.anyOpen ? Promise.race([b.waitClosed(), this.stopped]) : Promise.resolve();
   }
 
   private get batchSize(): number {
@@ -150,6 +160,7 @@ export class DurableConsumer {
   /** Stops pulling, lets running batches finish and ack, and returns unstarted messages. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.signalStop();
     for (const it of this.iterators) it.stop();
     await Promise.all(this.pumps);
     await Promise.all(this.running);
@@ -194,7 +205,7 @@ export class DurableConsumer {
           continue;
         }
         // While a dependency is down, no new batch starts.
-        await this.deps.breakers?.waitClosed();
+        await this.waitForDependencies();
         await this.slots.acquire();
         const deadline = Date.now() + (this.spec.batchWaitMs ?? 10);
         while (pending.length < this.batchSize && !ended && Date.now() < deadline)
@@ -307,7 +318,7 @@ export class DurableConsumer {
         }
         if (held.length === 0) break;
         messagesTotal.inc({ consumer: this.spec.durable, outcome: 'held' }, held.length);
-        await this.deps.breakers!.waitClosed();
+        await this.waitForDependencies();
         if (this.stopping) {
           // Stopping: leave them to be redelivered to whoever runs next.
           for (const d of held) d.msg.nak();

@@ -406,4 +406,24 @@ describe('consumer runtime on a real nats-server', () => {
     expect(attempts[0]).toBeGreaterThanOrEqual(5);
     expect(attempts[0]).toBeLessThanOrEqual(6);
   }, 60_000);
+
+  it('stops promptly while it holds a batch for an outage', async () => {
+    await setup();
+    const breakers = new Breakers(
+      { postgres: () => Promise.reject(new Error('down')) },
+      createLogger({ level: 'silent' }),
+      { probeIntervalMs: 100 },
+    );
+    const c = await start(
+      async (batch) => batch.map(() => new SluiceError('DB_UNAVAILABLE', 'connect ECONNREFUSED')),
+      { breakers },
+    );
+    await publish(3);
+    await until(() => breakers.anyOpen);
+    const t0 = Date.now();
+    await c.stop();
+    running.splice(running.indexOf(c), 1);
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    breakers.close();
+  });
 });

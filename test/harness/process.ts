@@ -8,6 +8,11 @@ export interface SluiceProcess {
   output(): string;
   /** Resolves with the exit code (or signal) once it has exited. */
   exited: Promise<number | string>;
+  /**
+   * Sends the signal and waits for the exit. A process that has not exited after 60 s
+   * is killed (SIGKILL) and the call fails with its last output: a stop that hangs is a
+   * defect, not something to wait out.
+   */
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
@@ -27,7 +32,7 @@ export function startSluice(args: string[], env: Record<string, string>): Sluice
   );
   let out = '';
   const keep = (b: Buffer): void => {
-    out = (out + b.toString()).slice(-20_000);
+    out = (out + b.toString()).slice(-200_000);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
@@ -38,9 +43,17 @@ export function startSluice(args: string[], env: Record<string, string>): Sluice
     child,
     output: () => out,
     exited,
-    kill: (signal = 'SIGTERM') => {
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill(signal);
-      return exited;
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 60_000)));
+      const r = await Promise.race([exited, hung]);
+      clearTimeout(timer);
+      if (r !== 'hung') return r;
+      child.kill('SIGKILL');
+      await exited;
+      throw new Error(`the process did not exit on ${signal} within 60 s:\n${out.slice(-6000)}`);
     },
   };
 }

@@ -26,5 +26,18 @@ export function startCommand(config: () => Config): Command {
       });
       const app = await startApp(cfg, logger);
       await app.stopped;
+      // Everything was drained and closed. Should a library still hold a handle open (a
+      // reconnect timer of a connection that died in an outage, say), say which and exit
+      // rather than linger as a process that stopped working but did not end.
+      setTimeout(() => {
+        const handles = (
+          process as unknown as { _getActiveHandles(): { constructor: { name: string } }[] }
+        )._getActiveHandles();
+        logger.warn(
+          { handles: handles.map((h) => h.constructor.name) },
+          'handles still open 5 s after stopping; exiting',
+        );
+        process.exit(0);
+      }, 5_000).unref();
     });
 }

@@ -62,7 +62,11 @@ export class DocumentWaiters {
         w.resolve({ doc: w.last, timedOut: true });
       }
     this.waiters.clear();
-    await this.unlisten?.();
+    // UNLISTEN on a connection an outage broke may never answer: do not wait on it.
+    await Promise.race([
+      this.unlisten?.().catch(() => {}),
+      new Promise((r) => setTimeout(r, 2_000).unref()),
+    ]);
   }
 
   /** Waiters now (for tests and metrics). */

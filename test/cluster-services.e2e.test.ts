@@ -1,0 +1,206 @@
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config } from '../src/config/index.js';
+import { DeadLetters } from '../src/dead-letters/index.js';
+import { createLogger } from '../src/logger.js';
+import { Producer } from '../src/producers/index.js';
+import { Replayer } from '../src/replay/index.js';
+import { PipelinePublisher } from '../src/runtime/publisher.js';
+import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
+import { checksum } from './harness/checksums.js';
+import { startNatsCluster, type NatsCluster } from './harness/cluster.js';
+import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { testModelsDir } from './harness/models.js';
+import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
+import { startSluice, waitForLog, type SluiceProcess } from './harness/process.js';
+
+/**
+ * The modular monolith split up: api, chunker, two embedders, indexer and projector as
+ * separate processes on a 3-node JetStream cluster with R3 streams, under a steady
+ * load. One embedder is killed (-9), then the NATS node leading the events stream; both
+ * come back. Every document must end indexed exactly once, nothing dead-lettered, and
+ * the read models must equal a clean rebuild from the streams.
+ */
+describe('roles as services on a NATS cluster, with faults', () => {
+  let cluster: NatsCluster;
+  let db: TestDatabase;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let config: Config;
+  const procs = new Map<string, SluiceProcess>();
+  let env: Record<string, string>;
+
+  const start = async (name: string, roles: string): Promise<void> => {
+    const p = startSluice(['start'], { ...env, SLUICE_ROLES: roles });
+    procs.set(name, p);
+    await waitForLog(p, 'sluice started', 180_000);
+  };
+
+  beforeAll(async () => {
+    cluster = await startNatsCluster(3);
+    db = await createTestDatabase();
+    config = pipelineConfig(db.url, { natsUrl: cluster.urls, streamReplicas: 3 });
+    nc = await connect({
+      servers: cluster.urls,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    // A new cluster answers JetStream once it has a meta leader; the topology is made
+    // here once, so the six processes do not race to create it.
+    for (let i = 0; ; i++) {
+      try {
+        jsm = await jetstreamManager(nc, { timeout: 2_000 });
+        await applyTopology(jsm, nc, declareTopology(config));
+        break;
+      } catch (err) {
+        if (i > 40) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+    env = {
+      LOG_FORMAT: 'json',
+      NATS_URL: cluster.urls.join(','),
+      DATABASE_URL: db.url,
+      SLUICE_NAMESPACE: config.namespace,
+      SLUICE_MODELS_DIR: testModelsDir(),
+      SLUICE_MODELS: pipelineModel,
+      SLUICE_STREAM_REPLICAS: '3',
+      SLUICE_ACK_WAIT: '10s',
+      SLUICE_HTTP_PORT: '0',
+    };
+    await Promise.all([
+      start('api', 'api'),
+      start('chunker', 'chunker'),
+      start('embedder-1', 'embedder'),
+      start('embedder-2', 'embedder'),
+      start('indexer', 'indexer'),
+      start('projector', 'projector'),
+    ]);
+  }, 300_000);
+  afterAll(async () => {
+    for (const p of procs.values()) await p.kill('SIGTERM').catch(() => {});
+    await nc?.close();
+    await db?.drop();
+    await cluster?.dispose();
+  });
+
+  it('indexes every document exactly once through an embedder crash and a stream leader crash', async () => {
+    const N = 600;
+    const versions = new Map<string, number>();
+    const producer = new Producer({
+      nc,
+      namespace: config.namespace,
+      retryDeadlineMs: 60_000,
+      ackTimeoutMs: 2_000,
+    });
+    // A steady load: 20 documents every 500 ms.
+    const publishing = (async () => {
+      for (let i = 0; i < N; i += 20) {
+        const summary = await producer.publishBatch(
+          Array.from({ length: 20 }, (_, j) =>
+            producer.event('sluice.document.upserted.v1', {
+              tenant: 'acme',
+              collection: 'docs',
+              documentId: `doc-${i + j}`,
+              text: `Document ${i + j} is about topic ${(i + j) % 11}. ${'It has a few plain sentences. '.repeat(1 + ((i + j) % 3))}`,
+            }),
+          ),
+          { onResult: (r) => r.seq !== undefined && versions.set(`doc-${i + r.index}`, r.seq) },
+        );
+        expect(summary.failed + summary.rejected).toBe(0);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    })();
+
+    const indexed = async (): Promise<number> => {
+      const docs = await indexedDocs(db.sql);
+      let n = 0;
+      for (const [id, d] of docs)
+        if (d.version === versions.get(id) && d.rows === d.chunk_count && d.rows > 0) n++;
+      return n;
+    };
+    const timeline: { t: number; n: number }[] = [];
+    const t0 = Date.now();
+    const sample = setInterval(() => {
+      void indexed().then((n) => timeline.push({ t: Date.now() - t0, n }));
+    }, 1000);
+    try {
+      await until(async () => (await indexed()) >= 100, 120_000, '100 indexed');
+      const crashes: { what: string; at: number }[] = [];
+      expect(await procs.get('embedder-1')!.kill('SIGKILL')).toBe('SIGKILL');
+      crashes.push({ what: 'embedder-1 killed', at: Date.now() - t0 });
+      await until(async () => (await indexed()) >= 200, 120_000, '200 indexed');
+      const events = streamName(config.namespace, 'events');
+      const leader = (await jsm.streams.info(events)).cluster?.leader ?? '';
+      const node = cluster.servers[Number(leader.replace('n', '')) - 1]!;
+      await node.kill();
+      crashes.push({ what: `NATS node ${leader} (events leader) killed`, at: Date.now() - t0 });
+      await new Promise((r) => setTimeout(r, 5_000));
+      await node.start();
+      crashes.push({ what: `NATS node ${leader} back`, at: Date.now() - t0 });
+      await start('embedder-1', 'embedder');
+      crashes.push({ what: 'embedder-1 back', at: Date.now() - t0 });
+      await publishing;
+      await until(async () => (await indexed()) === N, 300_000, `all ${N} indexed`);
+      const done = Date.now() - t0;
+
+      for (const [name, p] of procs) expect(p.child.exitCode, `${name}: ${p.output()}`).toBeNull();
+      const docs = await indexedDocs(db.sql);
+      expect(docs.size).toBe(N);
+      for (const d of docs.values()) {
+        expect(d.stale_rows).toBe(0);
+        expect(d.max_index).toBe(d.chunk_count - 1);
+      }
+      const letters = new DeadLetters(
+        nc,
+        config.namespace,
+        new PipelinePublisher({ nc, source: 'urn:test' }),
+      );
+      expect((await letters.list()).items).toEqual([]);
+      await until(
+        async () =>
+          (
+            await db.sql<{ n: number }[]>`
+              SELECT count(*)::int AS n FROM proj_documents WHERE status = 'indexed'`
+          )[0]!.n === N,
+        120_000,
+        'the read model to say indexed for all',
+      );
+
+      // The read models equal a clean rebuild from the streams.
+      const replayer = new Replayer({
+        nc,
+        sql: db.sql,
+        config,
+        logger: createLogger({ level: 'silent' }),
+      });
+      for (const projection of ['documents', 'index'] as const) {
+        const tables =
+          projection === 'documents'
+            ? ['proj_documents']
+            : ['index_documents', 'index_chunks', 'keyword_postings'];
+        const live = await Promise.all(tables.map((t) => checksum(db.sql, t)));
+        await replayer.run(projection, { replacePrevious: true });
+        expect(await Promise.all(tables.map((t) => checksum(db.sql, t)))).toEqual(live);
+      }
+
+      const rate = (from: number, to: number): string => {
+        const a = timeline.filter((x) => x.t >= from && x.t <= to);
+        if (a.length < 2) return '—';
+        return ((a.at(-1)!.n - a[0]!.n) / ((a.at(-1)!.t - a[0]!.t) / 1000)).toFixed(1);
+      };
+      const firstCrash = crashes[0]!.at;
+      const back = crashes.at(-1)!.at;
+      console.log(
+        `\nCluster services: ${N} documents, 6 processes on 3 NATS nodes (R3)\n` +
+          crashes.map((c) => `  ${(c.at / 1000).toFixed(1)} s: ${c.what}`).join('\n') +
+          `\n  ${(done / 1000).toFixed(1)} s: all indexed once, 0 dead letters, read models equal a rebuild\n` +
+          `  indexed per second: before ${rate(0, firstCrash)}, during ${rate(firstCrash, back)}, after ${rate(back, done)}; ` +
+          `caught up ${((done - back) / 1000).toFixed(1)} s after everything was back\n`,
+      );
+    } finally {
+      clearInterval(sample);
+    }
+  }, 600_000);
+});
