@@ -109,4 +109,19 @@ describe('sluice publish and sluice topology (CLI processes)', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/need --tenant and --collection/);
   });
+
+  it("status shows every durable's backlog: what was published waits for the chunker", async () => {
+    const stored = (await jsm.streams.info(streamName(config.namespace, 'events'))).state.messages;
+    expect(stored).toBeGreaterThan(0);
+    const r = await runCli(['status', '--json', '--sample', '0'], env);
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.stdout) as { durable: string; pending: number; state: string }[];
+    expect(rows.find((x) => x.durable === 'chunker')).toMatchObject({
+      pending: stored,
+      state: 'ok',
+    });
+    expect(rows.find((x) => x.durable === 'output-events')).toMatchObject({ pending: stored });
+    const text = await runCli(['status', '--sample', '0'], env);
+    expect(text.stdout.split('\n')[0]).toMatch(/^DURABLE\s+STREAM\s+PENDING/);
+  });
 });
