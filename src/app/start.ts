@@ -8,6 +8,7 @@ import { startProjectorRole } from '../projections/role.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
 import type { RoleHandle, RoleStarter } from './role.js';
@@ -43,11 +44,19 @@ export async function startApp(
   const ctx = await openContext(config, logger);
   const roles: RoleHandle[] = [];
   try {
-    await applyTopology(
-      await jetstreamManager(ctx.nc),
-      ctx.nc,
-      declareTopology(config),
-      logger.child({ module: 'topology' }),
+    // A cluster that is electing a leader (a node just came back) answers late: wait.
+    await whileNatsRecovers(
+      async () =>
+        applyTopology(
+          await jetstreamManager(ctx.nc),
+          ctx.nc,
+          declareTopology(config),
+          logger.child({ module: 'topology' }),
+        ),
+      {
+        onRetry: (err) =>
+          logger.warn({ err }, 'NATS does not answer JetStream requests yet; retrying'),
+      },
     );
     for (const role of config.roles) {
       const start = starters[role];

@@ -1,2 +1,2 @@
 export { connectNats, type NatsOptions } from './connect.js';
-export { backoffDelay, isTransientPublishError, sleep } from './retry.js';
+export { backoffDelay, isTransientPublishError, sleep, whileNatsRecovers } from './retry.js';

@@ -25,3 +25,25 @@ export function backoffDelay(attempt: number, baseMs = 100, capMs = 2000): numbe
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Runs `f` again while it fails for a transient NATS reason (a cluster electing a
+ * leader, a node coming back), with backoff, for up to `deadlineMs`; other errors, and
+ * the last transient one, are thrown. Start-up uses it so that a process started while
+ * the cluster recovers waits for it instead of exiting.
+ */
+export async function whileNatsRecovers<T>(
+  f: () => Promise<T>,
+  o: { deadlineMs?: number; onRetry?: (err: unknown, attempt: number) => void } = {},
+): Promise<T> {
+  const deadline = Date.now() + (o.deadlineMs ?? 60_000);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (!isTransientPublishError(err) || Date.now() > deadline) throw err;
+      o.onRetry?.(err, attempt);
+      await sleep(Math.max(100, backoffDelay(attempt, 250, 2_000)));
+    }
+  }
+}

@@ -1,6 +1,7 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.js';
+import { whileNatsRecovers } from '../nats/index.js';
 import { batchSeconds, failuresTotal, handlerTimeoutsTotal, messagesTotal } from '../metrics.js';
 import { Subjects, retryDurable, streamName, type StreamKey } from '../topology/index.js';
 import { SluiceError } from '../errors/index.js';
@@ -134,17 +135,18 @@ export class DurableConsumer {
     // Messages pulled ahead of the buffer: one batch. What waits in the client's pull
     // buffer is not kept alive, so it must be little (the pump's own buffer is).
     const window = this.batchSize;
-    const main = await js.consumers.get(
-      streamName(this.deps.namespace, this.spec.stream),
-      this.spec.durable,
+    const main = await whileNatsRecovers(() =>
+      js.consumers.get(streamName(this.deps.namespace, this.spec.stream), this.spec.durable),
     );
 
     const sources: [typeof main, 'stream' | 'retry'][] = [[main, 'stream']];
     if (this.spec.mode !== 'replay') {
       sources.push([
-        await js.consumers.get(
-          streamName(this.deps.namespace, 'retry'),
-          retryDurable(this.spec.durable),
+        await whileNatsRecovers(() =>
+          js.consumers.get(
+            streamName(this.deps.namespace, 'retry'),
+            retryDurable(this.spec.durable),
+          ),
         ),
         'retry',
       ]);
