@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 import pretty from 'pino-pretty';
+import { traceFields } from './tracing/index.js';
 
 export type { Logger } from 'pino';
 
@@ -26,6 +27,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     {
       level: options.level ?? 'info',
       base: { pid: process.pid },
+      // A line written while a span is active names its trace (nothing when tracing is off).
+      mixin: () => traceFields() ?? {},
       redact: { paths: ['*.password', '*.apiKey', 'headers.authorization'], censor: '***' },
       serializers: { err: pino.stdSerializers.err },
     },

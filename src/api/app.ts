@@ -10,6 +10,7 @@ import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/
 import type { Replayer } from '../replay/index.js';
 import { installAuth, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { installTracing } from './tracing.js';
 import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
@@ -59,6 +60,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   installValidation(app);
   installErrorHandling(app);
+  installTracing(app);
   app.addHook('onResponse', (request, reply, done) => {
     httpSeconds.observe(
       {

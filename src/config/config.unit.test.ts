@@ -36,6 +36,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://app:hunter2@db/x' })).not.toThrow(/hunter2/);
     const d = describeConfig(loadConfig({ DATABASE_URL: 'postgres://app:hunter2@db/x' }));
     expect(JSON.stringify(d)).not.toContain('hunter2');
+    const h = describeConfig(loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'api-key=hunter2' }));
+    expect(JSON.stringify(h)).not.toContain('hunter2');
+  });
+
+  it('reads the standard OpenTelemetry variables; tracing is off without an endpoint', () => {
+    expect(loadConfig({}).otlpEndpoint).toBe('');
+    const c = loadConfig({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=a%2Cb, authorization=Bearer%20t',
+      OTEL_TRACES_SAMPLER_ARG: '0.25',
+    });
+    expect(c.otlpEndpoint).toBe('http://collector:4318');
+    expect(c.otlpHeaders).toEqual({ 'x-tenant': 'a,b', authorization: 'Bearer t' });
+    expect(c.traceSampleRatio).toBe(0.25);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://c:4317' })).toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: expected a http or https URL/,
+    );
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })).toThrow(
+      /expected key=value pairs/,
+    );
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(/from 0 to 1/);
   });
 
   it('lets callers override parsed values (tests, --roles)', () => {

@@ -86,6 +86,22 @@ export const duration: Parser<number> = (raw) => {
   return Math.round(Number(m[1]) * scale);
 };
 
+/** `key=value` pairs, comma-separated, values URL-encoded (the OTEL_EXPORTER_OTLP_HEADERS format). */
+export const keyValues: Parser<Record<string, string>> = (raw) => {
+  const out: Record<string, string> = {};
+  for (const pair of raw.split(',')) {
+    if (pair.trim() === '') continue;
+    const i = pair.indexOf('=');
+    if (i <= 0) throw new Error(`expected key=value pairs, got '${pair.trim()}'`);
+    try {
+      out[pair.slice(0, i).trim()] = decodeURIComponent(pair.slice(i + 1).trim());
+    } catch {
+      throw new Error(`the value of '${pair.slice(0, i).trim()}' is not URL-encoded`);
+    }
+  }
+  return out;
+};
+
 /** Hides the password of a URL so it can appear in errors and logs. */
 export function redact(raw: string): string {
   return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');

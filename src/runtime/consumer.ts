@@ -1,10 +1,12 @@
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { context, type Context, type Span } from '@opentelemetry/api';
 import type { Logger } from '../logger.js';
 import { whileNatsRecovers } from '../nats/index.js';
 import { batchSeconds, failuresTotal, handlerTimeoutsTotal, messagesTotal } from '../metrics.js';
 import { Subjects, retryDurable, streamName, type StreamKey } from '../topology/index.js';
 import { SluiceError } from '../errors/index.js';
+import { endSpan, processSpan } from '../tracing/index.js';
 import { dependencyOf, type Breakers } from './breakers.js';
 import { classify, isOutage, type Failure } from './classify.js';
 import {
@@ -35,6 +37,15 @@ export interface Delivery {
   generation: number;
   history: AttemptRecord[];
   msg: JsMsg;
+  /** This delivery's CONSUMER span (a no-op when tracing is off); ended once it is settled. */
+  span: Span;
+  /** The trace context of this delivery: what it publishes continues it (see inDelivery). */
+  trace: Context;
+}
+
+/** Runs `fn` in the delivery's trace context, so that what it publishes or logs belongs to it. */
+export function inDelivery<T>(d: Delivery, fn: () => T): T {
+  return context.with(d.trace, fn);
 }
 
 /**
@@ -273,11 +284,13 @@ export class DurableConsumer {
       ) {
         // Delivered again and again without our handler ever settling it: the process
         // died or ran past the ack wait each time. Park it instead of looping.
-        await this.settle(d, {
-          code: 'REDELIVERED_TOO_OFTEN',
-          message: `delivered ${d.attempt} times without being acknowledged`,
-          retryable: true,
-        });
+        await inDelivery(d, () =>
+          this.settle(d, {
+            code: 'REDELIVERED_TOO_OFTEN',
+            message: `delivered ${d.attempt} times without being acknowledged`,
+            retryable: true,
+          }),
+        );
         continue;
       }
       deliveries.push(d);
@@ -302,6 +315,7 @@ export class DurableConsumer {
           const err = results[i];
           if (err === undefined) {
             d.msg.ack();
+            endSpan(d.span);
             this.quickHistory.delete(`${d.stream}:${d.seq}`);
             messagesTotal.inc({ consumer: this.spec.durable, outcome: 'ok' });
             continue;
@@ -316,14 +330,17 @@ export class DurableConsumer {
               continue;
             }
           }
-          settling.push(this.settle(d, f));
+          settling.push(inDelivery(d, () => this.settle(d, f)));
         }
         if (held.length === 0) break;
         messagesTotal.inc({ consumer: this.spec.durable, outcome: 'held' }, held.length);
         await this.waitForDependencies();
         if (this.stopping) {
           // Stopping: leave them to be redelivered to whoever runs next.
-          for (const d of held) d.msg.nak();
+          for (const d of held) {
+            d.msg.nak();
+            endSpan(d.span, new Error('stopped while a dependency was down: redelivered'));
+          }
           break;
         }
         todo = held;
@@ -389,7 +406,7 @@ export class DurableConsumer {
     now: number,
   ): Delivery | 'later' | undefined {
     if (source === 'stream') {
-      return {
+      return this.traced({
         subject: m.subject,
         stream: m.info.stream,
         seq: m.seq,
@@ -400,7 +417,7 @@ export class DurableConsumer {
         generation: 0,
         history: this.quickHistory.get(`${m.info.stream}:${m.seq}`) ?? [],
         msg: m,
-      };
+      });
     }
     const letter = readLetter(m.headers);
     if (letter === undefined) return undefined;
@@ -408,7 +425,7 @@ export class DurableConsumer {
       m.nak(letter.due - now);
       return 'later';
     }
-    return {
+    return this.traced({
       subject: letter.subject,
       stream: letter.stream,
       seq: letter.seq,
@@ -423,7 +440,25 @@ export class DurableConsumer {
       generation: letter.generation ?? 0,
       history: letter.history,
       msg: m,
-    };
+    });
+  }
+
+  /** Starts the delivery's span, child of the trace its message carries. */
+  private traced(d: Omit<Delivery, 'span' | 'trace'>): Delivery {
+    const ref = this.subjects.parse(d.subject);
+    const { span, context: trace } = processSpan({
+      subject: d.subject,
+      durable: this.spec.durable,
+      headers: d.headers,
+      seq: d.seq,
+      attempt: d.attempt,
+      attributes: {
+        'sluice.tenant': ref?.tenant,
+        'sluice.collection': ref?.collection,
+        'sluice.retry.source': d.source,
+      },
+    });
+    return { ...d, span, trace };
   }
 
   /** What happens to a failed delivery (see decide()): redelivery, parking, or a dead letter. */
@@ -438,6 +473,8 @@ export class DurableConsumer {
       code: f.code,
       message: f.message,
     });
+    d.span.setAttribute('sluice.retry.decision', decision.action);
+    endSpan(d.span, new SluiceError(f.code, f.message));
     if (decision.action === 'skip') {
       d.msg.ack();
       messagesTotal.inc({ consumer, outcome: 'skipped' });

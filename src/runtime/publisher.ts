@@ -9,6 +9,7 @@ import {
 } from '../contracts/index.js';
 import { SluiceError } from '../errors/index.js';
 import { backoffDelay, isTransientPublishError, sleep } from '../nats/index.js';
+import { sendSpan } from '../tracing/index.js';
 
 export interface PipelinePublisherOptions {
   nc: NatsConnection;
@@ -50,7 +51,22 @@ export class PipelinePublisher {
       },
       { dataschema: dataschemaOf(type) },
     );
-    return this.raw(subject, payload, headers, msgId);
+    const ref = data as { tenant?: string; collection?: string; documentId?: string };
+    return sendSpan(
+      headers,
+      {
+        subject,
+        msgId,
+        bytes: payload.length,
+        attributes: {
+          'sluice.tenant': ref.tenant,
+          'sluice.collection': ref.collection,
+          'sluice.document.id': ref.documentId,
+          'cloudevents.event_type': type,
+        },
+      },
+      () => this.raw(subject, payload, headers, msgId),
+    );
   }
 
   /** Publishes bytes as they are (retry and dead-letter copies); returns the stream sequence. */

@@ -19,6 +19,7 @@ import { principalOf } from '../auth.js';
 import { QueryEmbedding, type QueryEmbeddingOptions } from '../query-embedding.js';
 import type { FusionUsed } from '../schemas.js';
 import { notVisible } from './documents.js';
+import { inSpan } from '../../tracing/index.js';
 import {
   ErrorResponse,
   FusionSettingBody,
@@ -180,21 +181,37 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         used = { vectorWeight, source };
       }
       const vector =
-        body.mode === 'keyword' ? undefined : await queues.get(embedder)!.vector(body.query);
-      const results = await search(o.sql, {
-        tenant,
-        ...(body.collection === undefined ? {} : { collection: body.collection }),
-        modelId: embedder.spec.id,
-        dimensions: embedder.spec.dimensions,
-        mode: body.mode,
-        terms,
-        ...(vector === undefined ? {} : { vector }),
-        k: body.k,
-        ...(body.filter === undefined ? {} : { filter: body.filter }),
-        ...(used ? { vectorWeight: used.vectorWeight } : {}),
-        ...(body.exact ? { exact: true } : {}),
-        ...(o.keywordDepth === undefined ? {} : { keywordDepth: o.keywordDepth }),
-      });
+        body.mode === 'keyword'
+          ? undefined
+          : await inSpan('embed query', { attributes: { 'sluice.model': embedder.spec.id } }, () =>
+              queues.get(embedder)!.vector(body.query),
+            );
+      const results = await inSpan(
+        'search',
+        {
+          attributes: {
+            'db.system.name': 'postgresql',
+            'sluice.search.mode': body.mode,
+            'sluice.model': embedder.spec.id,
+            'sluice.search.k': body.k,
+          },
+        },
+        () =>
+          search(o.sql, {
+            tenant,
+            ...(body.collection === undefined ? {} : { collection: body.collection }),
+            modelId: embedder.spec.id,
+            dimensions: embedder.spec.dimensions,
+            mode: body.mode,
+            terms,
+            ...(vector === undefined ? {} : { vector }),
+            k: body.k,
+            ...(body.filter === undefined ? {} : { filter: body.filter }),
+            ...(used ? { vectorWeight: used.vectorWeight } : {}),
+            ...(body.exact ? { exact: true } : {}),
+            ...(o.keywordDepth === undefined ? {} : { keywordDepth: o.keywordDepth }),
+          }),
+      );
       // An empty answer may mean the collection does not exist: say so (checked only then).
       if (
         results.length === 0 &&

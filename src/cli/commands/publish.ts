@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { startConfiguredTracing } from '../../app/tracing.js';
 import { Command, Option } from 'commander';
 import type { Config } from '../../config/index.js';
 import { SluiceError } from '../../errors/index.js';
@@ -56,6 +57,7 @@ export function publishCommand(config: () => Config): Command {
         const cfg = config();
         const logger = createLogger({ level: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel });
         const nc = await connectNats({ servers: cfg.natsUrl, name: 'sluice-publish', logger });
+        const tracing = startConfiguredTracing(cfg, ['publish']);
         try {
           const producer = new Producer({
             nc,
@@ -118,6 +120,7 @@ export function publishCommand(config: () => Config): Command {
           if (waited.failed.length + waited.pending.length > 0) process.exitCode = 1;
         } finally {
           await nc.drain().catch(() => nc.close());
+          await tracing?.shutdown().catch(() => {});
         }
       },
     );

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { roleNames, type Config, type Role } from '../../config/index.js';
 import { createLogger, wantsPretty } from '../../logger.js';
 import { startApp } from '../../app/start.js';
+import { startConfiguredTracing } from '../../app/tracing.js';
 
 export function startCommand(config: () => Config): Command {
   return new Command('start')
@@ -24,8 +25,14 @@ export function startCommand(config: () => Config): Command {
         level: cfg.logLevel,
         pretty: wantsPretty(cfg.logFormat, process.stdout.isTTY),
       });
+      const tracing = startConfiguredTracing(cfg, cfg.roles);
+      if (tracing)
+        logger.info({ endpoint: cfg.otlpTracesEndpoint || cfg.otlpEndpoint }, 'tracing on');
       const app = await startApp(cfg, logger);
       await app.stopped;
+      await tracing
+        ?.shutdown()
+        .catch((err: unknown) => logger.warn({ err }, 'could not export the last spans'));
       // Everything was drained and closed. Should a library still hold a handle open (a
       // reconnect timer of a connection that died in an outage, say), say which and exit
       // rather than linger as a process that stopped working but did not end.

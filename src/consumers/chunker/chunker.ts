@@ -10,7 +10,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
 import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
-import type { BatchHandler, Delivery } from '../../runtime/consumer.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
 import { decodeDocumentEvent } from '../../runtime/decode.js';
 import type { PipelinePublisher } from '../../runtime/publisher.js';
 import type { TextChunk } from './split.js';
@@ -81,6 +81,7 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
       documentId: event.data.documentId,
     };
     const base = { ...ref, version };
+    d.span.setAttribute('sluice.document.id', ref.documentId);
     if (event.type === 'sluice.document.deleted.v1') {
       const tombstone: ChunksV1 = {
         ...base,
@@ -124,6 +125,10 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
       ...(data.uri === undefined ? {} : { uri: data.uri }),
       ...(data.metadata === undefined ? {} : { metadata: data.metadata }),
     };
+    d.span.setAttributes({
+      'sluice.chunk.count': chunks.length,
+      'sluice.token.count': chunks.reduce((n, c) => n + c.tokens, 0),
+    });
     const budget = Math.floor(o.maxMessageBytes * 0.9) - JSON.stringify(document).length - 1024;
     const parts = partition(chunks, budget);
     await Promise.all(
@@ -162,7 +167,7 @@ export function chunkerHandler(o: ChunkerOptions): BatchHandler {
     const results: unknown[] = [];
     for (const d of batch) {
       try {
-        await handleOne(d);
+        await inDelivery(d, () => handleOne(d));
         results.push(undefined);
       } catch (err) {
         results.push(err);

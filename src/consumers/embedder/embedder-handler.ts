@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { embedTextOf, packVectors, type ChunksV1 } from '../../contracts/index.js';
 import { isSluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
@@ -5,10 +6,11 @@ import { embeddingCacheTotal, embeddingSeconds, embeddingsTotal } from '../../me
 import type { Embedder } from '../../models/index.js';
 import type { Subjects } from '../../topology/index.js';
 
-import type { BatchHandler, Delivery } from '../../runtime/consumer.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
 import { decodePipelineEvent } from '../../runtime/decode.js';
 import { timeSlicer } from '../../runtime/time-slice.js';
 import type { PipelinePublisher } from '../../runtime/publisher.js';
+import { inSpan, linksTo } from '../../tracing/index.js';
 import type { EmbeddingCache } from './cache.js';
 
 export interface EmbedderHandlerOptions {
@@ -38,14 +40,36 @@ export function embedderHandler(
   const spec = o.embedder.spec;
   const stats: EmbedderStats = { computed: 0, hits: 0, misses: 0 };
 
-  const vectorsFor = async (
-    events: ChunksV1[],
-  ): Promise<{ vectors: Map<string, Float32Array>; hits: Set<string> }> => {
-    const texts = new Map<string, string>();
-    for (const e of events) for (const c of e.chunks) texts.set(c.hash, embedTextOf(c));
+  /** Vectors for the chunks of these messages (one span for the batch, linked to each). */
+  const vectorsFor = (
+    items: { e: ChunksV1; d: Delivery }[],
+  ): Promise<{ vectors: Map<string, Float32Array>; hits: Set<string> }> =>
+    inSpan(
+      'embed',
+      {
+        links: linksTo(items.map((x) => x.d.trace)),
+        attributes: { 'sluice.model': spec.id, 'sluice.message.count': items.length },
+      },
+      async (span) => {
+        const texts = new Map<string, string>();
+        let tokens = 0;
+        for (const { e } of items)
+          for (const c of e.chunks) {
+            texts.set(c.hash, embedTextOf(c));
+            tokens += c.tokens;
+          }
+        span.setAttributes({ 'sluice.chunk.count': texts.size, 'sluice.token.count': tokens });
+        return compute(texts, span);
+      },
+    );
 
+  const compute = async (
+    texts: Map<string, string>,
+    span: Span,
+  ): Promise<{ vectors: Map<string, Float32Array>; hits: Set<string> }> => {
     const cached = await o.cache.get([...texts.keys()]);
     const missing = [...texts.keys()].filter((h) => !cached.has(h));
+    span.setAttributes({ 'sluice.cache.hits': cached.size, 'sluice.cache.misses': missing.length });
     const computed = new Map<string, Float32Array>();
     if (missing.length > 0) {
       const end = embeddingSeconds.startTimer({ model: spec.id });
@@ -111,24 +135,30 @@ export function embedderHandler(
     for (const [i, d] of batch.entries()) {
       await slice();
       try {
-        events.push(decodePipelineEvent(d, o.subjects, 'sluice.chunks.v1').data);
+        const e = decodePipelineEvent(d, o.subjects, 'sluice.chunks.v1').data;
+        d.span.setAttributes({
+          'sluice.document.id': e.documentId,
+          'sluice.model': spec.id,
+          'sluice.chunk.count': e.chunks.length,
+        });
+        events.push(e);
       } catch (err) {
         results[i] = err;
         events.push(undefined);
       }
     }
-    const ok = events.flatMap((e, i) => (e ? [{ e, i }] : []));
+    const ok = events.flatMap((e, i) => (e ? [{ e, i, d: batch[i]! }] : []));
     let computed: Awaited<ReturnType<typeof vectorsFor>>;
     try {
-      computed = await vectorsFor(ok.map((x) => x.e));
+      computed = await vectorsFor(ok);
     } catch (err) {
       // A permanent failure (a chunk too long for the model) belongs to one message:
       // find it by embedding message by message; transient ones fail the batch.
       if (!isSluiceError(err) || err.retryable || ok.length === 1) throw err;
-      for (const { e, i } of ok) {
+      for (const { e, i, d } of ok) {
         try {
-          const one = await vectorsFor([e]);
-          await emit(e, one.vectors, one.hits);
+          const one = await vectorsFor([{ e, d }]);
+          await inDelivery(d, () => emit(e, one.vectors, one.hits));
         } catch (oneErr) {
           results[i] = oneErr;
         }
@@ -138,10 +168,10 @@ export function embedderHandler(
     // Publishes go out together; building each (packing, serializing) gives way to the
     // event loop between messages when it runs long.
     const publishing: Promise<void>[] = [];
-    for (const { e, i } of ok) {
+    for (const { e, i, d } of ok) {
       await slice();
       publishing.push(
-        emit(e, computed.vectors, computed.hits).catch((err: unknown) => {
+        inDelivery(d, () => emit(e, computed.vectors, computed.hits)).catch((err: unknown) => {
           results[i] = err;
         }),
       );

@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { context, trace } from '@opentelemetry/api';
 import {
   dataschemaOf,
   toBinaryMessage,
@@ -15,6 +16,7 @@ import type { Logger } from '../../logger.js';
 import { Subjects, bodiesBucket } from '../../topology/index.js';
 import { ClaimCheck, claimCheckPrefix } from './claim-check.js';
 import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
+import { extractTrace, sendSpan } from '../../tracing/index.js';
 
 export interface ProducerOptions {
   nc: NatsConnection;
@@ -135,6 +137,36 @@ export class Producer {
         },
       );
     }
+    // The span continues the caller's trace or, when there is none, the trace the event
+    // names in its own traceparent extension.
+    const parent = trace.getSpan(context.active()) ? context.active() : extractTrace(headers);
+    return context.with(parent, () =>
+      sendSpan(
+        headers,
+        {
+          subject,
+          msgId: dedupeId(event),
+          bytes: payload.length,
+          attributes: {
+            'sluice.tenant': event.data.tenant,
+            'sluice.collection': event.data.collection,
+            'sluice.document.id': event.data.documentId,
+            'cloudevents.event_id': event.id,
+            'cloudevents.event_type': event.type,
+          },
+        },
+        () => this.send(event, subject, payload, headers, options),
+      ),
+    );
+  }
+
+  private async send(
+    event: SluiceEvent,
+    subject: string,
+    payload: Uint8Array,
+    headers: MsgHdrs,
+    options: PublishOptions,
+  ): Promise<PublishResult> {
     const deadline = Date.now() + this.o.retryDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
