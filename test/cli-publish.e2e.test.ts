@@ -115,7 +115,12 @@ describe('sluice publish and sluice topology (CLI processes)', () => {
     expect(stored).toBeGreaterThan(0);
     const r = await runCli(['status', '--json', '--sample', '0'], env);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.stdout) as { durable: string; pending: number; state: string }[];
+    const { durables: rows, processes } = JSON.parse(r.stdout) as {
+      durables: { durable: string; pending: number; state: string }[];
+      processes: unknown[];
+    };
+    // No Sluice process runs in this test: none has a heartbeat.
+    expect(processes).toEqual([]);
     expect(rows.find((x) => x.durable === 'chunker')).toMatchObject({
       pending: stored,
       state: 'ok',
@@ -123,5 +128,6 @@ describe('sluice publish and sluice topology (CLI processes)', () => {
     expect(rows.find((x) => x.durable === 'output-events')).toMatchObject({ pending: stored });
     const text = await runCli(['status', '--sample', '0'], env);
     expect(text.stdout.split('\n')[0]).toMatch(/^DURABLE\s+STREAM\s+PENDING/);
+    expect(text.stdout).toContain('no running processes');
   });
 });

@@ -13,6 +13,7 @@ import { startNatsCluster, type NatsCluster } from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { testModelsDir } from './harness/models.js';
 import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
+import { runCli } from './harness/cli.js';
 import { startSluice, waitForLog, type SluiceProcess } from './harness/process.js';
 
 /**
@@ -84,6 +85,23 @@ describe('roles as services on a NATS cluster, with faults', () => {
     await db?.drop();
     await cluster?.dispose();
   });
+
+  it('sluice status lists every process with its roles, from their heartbeats', async () => {
+    const r = await runCli(['status', '--json', '--sample', '0'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const { processes, durables } = JSON.parse(r.stdout) as {
+      processes: { roles: string[]; pid: number; openBreakers: unknown[] }[];
+      durables: { durable: string; state: string }[];
+    };
+    expect(processes.map((p) => p.roles.join(',')).sort()).toEqual(
+      ['api', 'chunker', 'embedder', 'embedder', 'indexer', 'projector'].sort(),
+    );
+    expect(new Set(processes.map((p) => p.pid))).toEqual(
+      new Set([...procs.values()].map((p) => p.child.pid)),
+    );
+    expect(processes.every((p) => p.openBreakers.length === 0)).toBe(true);
+    expect(durables.find((d) => d.durable === 'chunker')?.state).toBe('ok');
+  }, 60_000);
 
   it('indexes every document exactly once through an embedder crash and a stream leader crash', async () => {
     const N = 600;

@@ -8,9 +8,11 @@ import { startProjectorRole } from '../projections/role.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
+import { labelProcess } from '../metrics.js';
 import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
+import { startHeartbeat } from './heartbeat.js';
 import type { RoleHandle, RoleStarter } from './role.js';
 
 export interface RunningApp {
@@ -41,8 +43,10 @@ export async function startApp(
   options: { handleSignals?: boolean } = {},
 ): Promise<RunningApp> {
   logger.info({ config: describeConfig(config) }, 'starting sluice');
+  labelProcess(config.roles);
   const ctx = await openContext(config, logger);
   const roles: RoleHandle[] = [];
+  let heartbeat: { stop(): Promise<void> } | undefined;
   try {
     // A cluster that is electing a leader (a node just came back) answers late: wait.
     await whileNatsRecovers(
@@ -62,6 +66,16 @@ export async function startApp(
       const start = starters[role];
       if (start) roles.push(await start(ctx));
     }
+    heartbeat = await whileNatsRecovers(() =>
+      startHeartbeat({
+        nc: ctx.nc,
+        namespace: config.namespace,
+        roles: config.roles,
+        breakers: ctx.breakers,
+        replicas: config.streamReplicas,
+        logger: logger.child({ module: 'heartbeat' }),
+      }),
+    );
   } catch (err) {
     for (const r of roles.reverse()) await r.stop().catch(() => {});
     await closeContext(ctx);
@@ -74,6 +88,7 @@ export async function startApp(
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       logger.info('stopping sluice: draining roles');
+      await heartbeat?.stop();
       // Stop in reverse: the API stops taking work before the consumers drain.
       for (const r of [...roles].reverse()) {
         await r

@@ -38,6 +38,11 @@ export function bodiesBucket(namespace: string): string {
   return `${namespace}_bodies`;
 }
 
+/** The KV bucket where every running process keeps its heartbeat (see app/heartbeat.ts). */
+export function processesBucket(namespace: string): string {
+  return `${namespace}_processes`;
+}
+
 export interface DeclaredStream {
   key: StreamKey;
   config: Partial<StreamConfig> & { name: string; subjects: string[] };

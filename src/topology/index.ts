@@ -7,6 +7,7 @@ export {
 } from './apply.js';
 export {
   bodiesBucket,
+  processesBucket,
   consumerPair,
   retryDurable,
   declareStreams,

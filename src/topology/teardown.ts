@@ -1,9 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { bodiesBucket } from './declare.js';
+import { bodiesBucket, processesBucket } from './declare.js';
 
 /**
- * Deletes every stream of a namespace (and its bodies bucket), with their consumers and
+ * Deletes every stream of a namespace (and its bodies and processes buckets), with their consumers and
  * messages: the end of a test's or a benchmark's own installation. Returns how many.
  */
 export async function deleteNamespace(nc: NatsConnection, namespace: string): Promise<number> {
@@ -11,7 +11,12 @@ export async function deleteNamespace(nc: NatsConnection, namespace: string): Pr
   const prefix = `${namespace.toUpperCase()}_`;
   const names: string[] = [];
   for await (const name of jsm.streams.names())
-    if (name.startsWith(prefix) || name === `OBJ_${bodiesBucket(namespace)}`) names.push(name);
+    if (
+      name.startsWith(prefix) ||
+      name === `OBJ_${bodiesBucket(namespace)}` ||
+      name === `KV_${processesBucket(namespace)}`
+    )
+      names.push(name);
   for (const name of names) await jsm.streams.delete(name);
   return names.length;
 }

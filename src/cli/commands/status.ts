@@ -6,6 +6,7 @@ import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
 import { PipelinePublisher } from '../../runtime/publisher.js';
 import { declareTopology } from '../../topology/index.js';
+import { readHeartbeats, type Heartbeat } from '../../app/heartbeat.js';
 
 export interface DurableStatus {
   durable: string;
@@ -24,14 +25,42 @@ export interface DurableStatus {
   state: 'ok' | 'missing';
 }
 
+export interface ProcessStatus extends Heartbeat {
+  /** Seconds since its last heartbeat. */
+  lastBeatSeconds: number;
+}
+
+/** Prints rows as aligned columns under a header. */
+function columns(head: string[], cells: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  return [head, ...cells]
+    .map(
+      (line) =>
+        `${line
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('');
+}
+
+const ago = (seconds: number): string =>
+  seconds < 120
+    ? `${Math.round(seconds)}s`
+    : seconds < 7200
+      ? `${Math.round(seconds / 60)}m`
+      : `${Math.round(seconds / 3600)}h`;
+
 /**
  * `sluice status`: every declared durable's backlog, in-flight and redelivered counts,
- * its rate over a short window and the time to drain at that rate, and its dead letters.
+ * its rate over a short window and the time to drain at that rate, and its dead letters;
+ * then every running process (from the heartbeats they write), its roles and the
+ * breakers it has open.
  */
 export function statusCommand(config: () => Config): Command {
   return new Command('status')
     .description(
-      "every durable's backlog, in flight, redelivered, rate and time to drain, and its dead letters",
+      "every durable's backlog, in flight, redelivered, rate, time to drain and dead letters; every running process, its roles and open breakers",
     )
     .option('--sample <seconds>', 'window over which rates are measured', '2')
     .option('--json', 'print JSON')
@@ -98,8 +127,13 @@ export function statusCommand(config: () => Config): Command {
             state: 'ok',
           };
         });
+        const now = Date.now();
+        const processes: ProcessStatus[] = (await readHeartbeats(nc, cfg.namespace)).map((h) => ({
+          ...h,
+          lastBeatSeconds: Math.max(0, Math.round((now - Date.parse(h.at)) / 100) / 10),
+        }));
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+          process.stdout.write(`${JSON.stringify({ durables: rows, processes }, null, 2)}\n`);
           return;
         }
         const head = [
@@ -124,14 +158,27 @@ export function statusCommand(config: () => Config): Command {
           r.etaSeconds === null ? '—' : String(r.etaSeconds),
           r.state === 'missing' ? 'missing' : String(r.deadLetters),
         ]);
-        const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-        for (const line of [head, ...cells])
-          process.stdout.write(
-            `${line
-              .map((c, i) => c.padEnd(widths[i]!))
-              .join('  ')
-              .trimEnd()}\n`,
-          );
+        process.stdout.write(columns(head, cells));
+        process.stdout.write('\n');
+        if (processes.length === 0) {
+          process.stdout.write('no running processes (none has written a heartbeat lately)\n');
+          return;
+        }
+        process.stdout.write(
+          columns(
+            ['PROCESS', 'ROLES', 'UP', 'LAST BEAT', 'RSS MB', 'BREAKERS OPEN'],
+            processes.map((p) => [
+              p.id,
+              p.roles.join(','),
+              ago((now - Date.parse(p.startedAt)) / 1000),
+              `${p.lastBeatSeconds}s ago`,
+              String(Math.round(p.rssBytes / 1024 / 1024)),
+              p.openBreakers.length === 0
+                ? 'none'
+                : p.openBreakers.map((b) => `${b.dependency} since ${b.since}`).join(', '),
+            ]),
+          ),
+        );
       } finally {
         await nc.close();
       }
