@@ -51,6 +51,29 @@ export const embeddingSeconds = new Histogram({
   registers: [registry],
 });
 
+export const tokensEmbeddedTotal = new Counter({
+  name: 'sluice_tokens_embedded_total',
+  help: 'Tokens of the chunks embedded (computed, not taken from the cache), by model',
+  labelNames: ['model'] as const,
+  registers: [registry],
+});
+
+export const stageLatencySeconds = new Histogram({
+  name: 'sluice_stage_latency_seconds',
+  help: "Time from a document version's event time to the stage it reached (chunked, embedded, indexed: every part), as the documents projection records them",
+  labelNames: ['stage'] as const,
+  buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+  registers: [registry],
+});
+
+/**
+ * Labels every metric of this process with the roles it runs (`role="api,chunker"`), so
+ * that one dashboard tells the processes of a split deployment apart.
+ */
+export function labelProcess(roles: readonly string[]): void {
+  registry.setDefaultLabels({ role: roles.join(',') });
+}
+
 export const chunksIndexedTotal = new Counter({
   name: 'sluice_chunks_indexed_total',
   help: 'Chunks written to the vector index, by model',

@@ -419,15 +419,23 @@ describe('HTTP API over the read models and the index', () => {
     const metrics = await open.get('/metrics');
     for (const name of [
       'sluice_messages_total',
-      'sluice_consumer_pending_messages{durable="chunker"}',
+      'sluice_consumer_pending_messages{durable="chunker"',
       'sluice_consumer_ack_pending_messages',
       'sluice_http_request_duration_seconds_bucket',
       'sluice_embedding_cache_total',
       'sluice_embedding_duration_seconds',
       'sluice_chunks_indexed_total',
+      'sluice_tokens_embedded_total{model=',
+      'sluice_stage_latency_seconds_bucket{le=',
     ]) {
       expect(metrics.json).toContain(name);
     }
+    // Every series names the roles of the process that wrote it.
+    expect(metrics.json).toMatch(/sluice_messages_total\{[^}]*role="api,chunker,embedder/);
+    for (const stage of ['chunked', 'embedded', 'indexed'])
+      expect(metrics.json).toMatch(
+        new RegExp(`sluice_stage_latency_seconds_count\\{[^}]*stage="${stage}"[^}]*\\} [1-9]`),
+      );
     const docs = await open.get('/docs/json');
     expect(Object.keys(docs.json.paths)).toEqual(
       expect.arrayContaining([

@@ -2,7 +2,12 @@ import type { Span } from '@opentelemetry/api';
 import { embedTextOf, packVectors, type ChunksV1 } from '../../contracts/index.js';
 import { isSluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
-import { embeddingCacheTotal, embeddingSeconds, embeddingsTotal } from '../../metrics.js';
+import {
+  embeddingCacheTotal,
+  embeddingSeconds,
+  embeddingsTotal,
+  tokensEmbeddedTotal,
+} from '../../metrics.js';
 import type { Embedder } from '../../models/index.js';
 import type { Subjects } from '../../topology/index.js';
 
@@ -51,20 +56,16 @@ export function embedderHandler(
         attributes: { 'sluice.model': spec.id, 'sluice.message.count': items.length },
       },
       async (span) => {
-        const texts = new Map<string, string>();
-        let tokens = 0;
+        const texts = new Map<string, { text: string; tokens: number }>();
         for (const { e } of items)
-          for (const c of e.chunks) {
-            texts.set(c.hash, embedTextOf(c));
-            tokens += c.tokens;
-          }
-        span.setAttributes({ 'sluice.chunk.count': texts.size, 'sluice.token.count': tokens });
+          for (const c of e.chunks) texts.set(c.hash, { text: embedTextOf(c), tokens: c.tokens });
+        span.setAttribute('sluice.chunk.count', texts.size);
         return compute(texts, span);
       },
     );
 
   const compute = async (
-    texts: Map<string, string>,
+    texts: Map<string, { text: string; tokens: number }>,
     span: Span,
   ): Promise<{ vectors: Map<string, Float32Array>; hits: Set<string> }> => {
     const cached = await o.cache.get([...texts.keys()]);
@@ -73,13 +74,16 @@ export function embedderHandler(
     const computed = new Map<string, Float32Array>();
     if (missing.length > 0) {
       const end = embeddingSeconds.startTimer({ model: spec.id });
-      const vectors = await o.embedder.embed(missing.map((h) => texts.get(h)!));
+      const vectors = await o.embedder.embed(missing.map((h) => texts.get(h)!.text));
       const seconds = end();
       o.logger.debug({ chunks: missing.length, ms: Math.round(seconds * 1000) }, 'embedded');
 
       missing.forEach((h, i) => computed.set(h, vectors[i]!));
       await o.cache.put(computed);
+      const tokens = missing.reduce((n, h) => n + texts.get(h)!.tokens, 0);
       embeddingsTotal.inc({ model: spec.id }, missing.length);
+      tokensEmbeddedTotal.inc({ model: spec.id }, tokens);
+      span.setAttribute('sluice.token.count', tokens);
       stats.computed += missing.length;
     }
     return { vectors: new Map([...cached, ...computed]), hits: new Set(cached.keys()) };

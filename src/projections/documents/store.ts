@@ -4,6 +4,23 @@ import { byKey, iso, keyOf, lockRows, sortedKeys, type DocKey } from '../rows.js
 import { documentsTables, type DocumentsTables } from '../tables.js';
 import { applyDoc, emptyDoc, type DocInput, type DocState } from './fold.js';
 import { notifyDocuments } from './waiters.js';
+import { stageLatencySeconds } from '../../metrics.js';
+
+const stages = ['chunked', 'embedded', 'indexed'] as const;
+
+/** Stages a document version reached in this write, with the seconds since its event time. */
+function reached(old: DocState | undefined, next: DocState): { stage: string; seconds: number }[] {
+  const out: { stage: string; seconds: number }[] = [];
+  if (next.receivedAt === null) return out;
+  for (const stage of stages) {
+    const at = next[`${stage}At`];
+    if (at === null || at === old?.[`${stage}At`]) continue;
+    const seconds = (Date.parse(at) - Date.parse(next.receivedAt)) / 1000;
+    // Clocks of different machines: a stage a little "before" its event is observed as 0.
+    if (Number.isFinite(seconds)) out.push({ stage, seconds: Math.max(0, seconds) });
+  }
+  return out;
+}
 
 interface Row {
   tenant: string;
@@ -84,7 +101,9 @@ export class DocumentsStore {
       inputs
         .get(keyOf(key))!
         .reduce(applyDoc, from ?? emptyDoc(key.tenant, key.collection, key.documentId));
+    const latencies: { stage: string; seconds: number }[] = [];
     await this.sql.begin(async (txn) => {
+      latencies.length = 0;
       const tx = txn as unknown as Sql;
       const before = new Map<string, DocState>();
       const lock = async (ks: DocKey[]): Promise<void> => {
@@ -96,11 +115,10 @@ export class DocumentsStore {
       await lock(keys);
       const fresh = keys.filter((k) => !before.has(keyOf(k)));
       if (fresh.length > 0) {
-        const inserted = await this.write(
-          tx,
-          'insert',
-          fresh.map((k) => fold(k, undefined)),
-        );
+        const states = fresh.map((k) => fold(k, undefined));
+        const inserted = await this.write(tx, 'insert', states);
+        for (const st of states)
+          if (inserted.has(keyOf(st))) latencies.push(...reached(undefined, st));
         // Rows another writer created since the lock: lock them and fold onto them.
         await lock(fresh.filter((k) => !inserted.has(keyOf(k))));
       }
@@ -110,7 +128,9 @@ export class DocumentsStore {
         const old = before.get(keyOf(k));
         if (old === undefined) continue;
         const next = fold(k, old);
-        if (JSON.stringify(old) !== JSON.stringify(next)) changed.push(next);
+        if (JSON.stringify(old) === JSON.stringify(next)) continue;
+        changed.push(next);
+        latencies.push(...reached(old, next));
       }
       if (changed.length > 0) await this.write(tx, 'update', changed);
       await saveCheckpoint(tx, this.tables.checkpoints, checkpoint.stream, checkpoint.seq);
@@ -120,6 +140,9 @@ export class DocumentsStore {
         if (touched.length > 0) await notifyDocuments(tx, touched);
       }
     });
+    // Observed once committed, and only for the live read model (not a replay's shadow).
+    if (this.tables.docs === documentsTables.docs)
+      for (const l of latencies) stageLatencySeconds.observe({ stage: l.stage }, l.seconds);
   }
 
   /** Inserts new rows (returning the keys inserted; a conflict is skipped) or updates rows. */
