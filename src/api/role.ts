@@ -15,6 +15,7 @@ import { KeyVerifier } from './keys.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
+import { pipelineCheck } from '../app/ops-server.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
@@ -96,16 +97,7 @@ export async function startApiRole(
       nats: () => jsm.getAccountInfo(),
       postgres: () => queries.sql`SELECT 1`,
       // Whether the consumers of this process work or wait for a dependency.
-      pipeline: () => {
-        const open = ctx.breakers.open();
-        return open.length > 0
-          ? Promise.reject(
-              new Error(
-                `consumers paused: ${open.map((b) => `${b.dependency} unavailable since ${b.since}`).join('; ')}`,
-              ),
-            )
-          : Promise.resolve();
-      },
+      pipeline: pipelineCheck(ctx),
       // Whether each model's worker runs, asked without queueing behind searches.
       models: () => {
         const down = [...models.values()].filter((m) => !m.alive).map((m) => m.spec.id);

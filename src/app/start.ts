@@ -13,11 +13,14 @@ import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
 import { startHeartbeat } from './heartbeat.js';
+import { startOpsServer } from './ops-server.js';
 import type { RoleHandle, RoleStarter } from './role.js';
 
 export interface RunningApp {
   ctx: AppContext;
   roles: RoleHandle[];
+  /** Address of the ops server (SLUICE_OPS_PORT), when it runs. */
+  opsAddress?: string;
   /** Resolves once the process has drained and closed after a stop signal or stop(). */
   stopped: Promise<void>;
   stop(): Promise<void>;
@@ -47,7 +50,10 @@ export async function startApp(
   const ctx = await openContext(config, logger);
   const roles: RoleHandle[] = [];
   let heartbeat: { stop(): Promise<void> } | undefined;
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
+    // First, so that a liveness probe finds the process up while it starts.
+    if (config.opsPort !== null) ops = await startOpsServer(ctx, logger, config.opsPort);
     // A cluster that is electing a leader (a node just came back) answers late: wait.
     await whileNatsRecovers(
       async () =>
@@ -78,6 +84,7 @@ export async function startApp(
     );
   } catch (err) {
     for (const r of roles.reverse()) await r.stop().catch(() => {});
+    await ops?.app.close();
     await closeContext(ctx);
     throw err;
   }
@@ -97,6 +104,7 @@ export async function startApp(
             logger.error({ err, role: r.name }, 'role did not stop cleanly'),
           );
       }
+      await ops?.app.close();
       await closeContext(ctx);
       logger.info('stopped');
       resolveStopped();
@@ -105,5 +113,5 @@ export async function startApp(
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stop());
   }
   logger.info({ roles: config.roles }, 'sluice started');
-  return { ctx, roles, stopped, stop };
+  return { ctx, roles, stopped, stop, ...(ops ? { opsAddress: ops.address } : {}) };
 }

@@ -90,6 +90,12 @@ export const configSpec = {
     parse: int(0, 65535),
     doc: 'Port of the HTTP API (api role); 0 picks a free port.',
   }),
+  opsPort: opt({
+    env: 'SLUICE_OPS_PORT',
+    default: '',
+    parse: (raw): number | null => (raw.trim() === '' ? null : int(0, 65535)(raw)),
+    doc: 'Port of a second server with only /healthz, /readyz and /metrics, in every process whatever its roles (probes, scraping of worker processes); 0 picks a free port. Unset: none.',
+  }),
   auth: opt({
     env: 'SLUICE_AUTH',
     default: 'keys',

@@ -1,0 +1,58 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHeartbeats } from '../src/app/heartbeat.js';
+import { startApp, type RunningApp } from '../src/app/start.js';
+import type { Config } from '../src/config/index.js';
+import { createLogger } from '../src/logger.js';
+import { deleteNamespace } from '../src/topology/index.js';
+import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { client } from './harness/http.js';
+import { pipelineConfig } from './harness/pipeline.js';
+
+/**
+ * A process without the api role still answers probes and scrapes on SLUICE_OPS_PORT,
+ * and says it runs in the processes bucket until it stops.
+ */
+describe('a worker process: ops server and heartbeat', () => {
+  let db: TestDatabase;
+  let nc: NatsConnection;
+  let config: Config;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    config = pipelineConfig(db.url, { roles: ['chunker'], opsPort: 0 });
+    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
+    nc = await connect({ servers: config.natsUrl });
+  }, 60_000);
+  afterAll(async () => {
+    await app?.stop();
+    await deleteNamespace(nc, config.namespace);
+    await nc?.close();
+    await db?.drop();
+  });
+
+  it('serves /healthz, /readyz and /metrics labelled with its role, and nothing else', async () => {
+    const ops = client(app.opsAddress!);
+    expect((await ops.get('/healthz')).json).toEqual({ status: 'ok' });
+    const ready = await ops.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.json.checks).toEqual({
+      nats: { ok: true },
+      postgres: { ok: true },
+      pipeline: { ok: true },
+    });
+    expect((await ops.get('/metrics')).json).toMatch(
+      /sluice_process_cpu_seconds_total\{role="chunker"\}/,
+    );
+    expect((await ops.post('/v1/events', {})).status).toBe(404);
+  });
+
+  it('is listed in the processes bucket while it runs, and no longer once stopped', async () => {
+    const beats = await readHeartbeats(nc, config.namespace);
+    expect(beats).toHaveLength(1);
+    expect(beats[0]).toMatchObject({ pid: process.pid, roles: ['chunker'], openBreakers: [] });
+    await app.stop();
+    expect(await readHeartbeats(nc, config.namespace)).toEqual([]);
+  });
+});
