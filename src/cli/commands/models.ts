@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Command } from 'commander';
 import { activateModel, activeAssignments, coverage } from '../../api/active-models.js';
@@ -12,6 +14,7 @@ import {
 } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
+import { ensureModel } from '../../models/index.js';
 import { connectNats } from '../../nats/index.js';
 import { durables, retryDurable, streamName } from '../../topology/index.js';
 
@@ -96,6 +99,22 @@ export function modelsCommand(config: () => Config): Command {
         }
       } finally {
         await nc.close();
+      }
+    });
+
+  models
+    .command('pull')
+    .description(
+      'make sure every model in SLUICE_MODELS is in SLUICE_MODELS_DIR, downloading it from the Hugging Face hub if not (an init step)',
+    )
+    .action(async () => {
+      const cfg = config();
+      for (const name of cfg.models) {
+        const present = existsSync(join(resolve(cfg.modelsDir, name), 'tokenizer.json'));
+        const spec = await ensureModel(cfg.modelsDir, name, cfg.modelDtype, true);
+        process.stdout.write(
+          `${name}: ${present ? 'present' : 'downloaded'} in ${spec.dir} (${spec.dimensions} dimensions, ${spec.maxTokens} tokens)\n`,
+        );
       }
     });
 
