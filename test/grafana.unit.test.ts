@@ -32,8 +32,7 @@ describe('the Grafana dashboard', () => {
     );
     // Label names of metrics that have no series yet in this process.
     const declared = (name: string): string[] =>
-      ((registry.getSingleMetric(name) as unknown as { labelNames?: string[] })?.labelNames ??
-        []);
+      (registry.getSingleMetric(name) as unknown as { labelNames?: string[] })?.labelNames ?? [];
     const used: string[] = [];
     for (const panel of dashboard.panels)
       for (const t of panel.targets) {
