@@ -20,6 +20,13 @@ import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
 import { registerReplayRoutes } from './routes/replays.js';
 import { registerSearchRoute, type SearchRouteOptions } from './routes/search.js';
+import { registerModelRoutes } from './routes/models.js';
+import { registerPipelineRoutes } from './routes/pipeline.js';
+import { registerSessionRoutes } from './routes/session.js';
+import { registerUiRoutes } from './routes/ui.js';
+import type { MetricsHistory } from './metrics-history.js';
+import type { PipelineStatusReader } from '../pipeline-status/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { installValidation } from './validation.js';
 
 /** Largest request body of every route but ingest: searches and settings are small. */
@@ -42,6 +49,10 @@ export interface ApiDeps {
   webhooks?: { sql: Sql; allow: WebhookAllowlist };
   /** /readyz checks by name. */
   checks?: Record<string, Check>;
+  /** The pipeline's live state and recent history (omitted: those routes are not mounted). */
+  pipeline?: { reader: PipelineStatusReader; history: MetricsHistory };
+  /** The event log, for a document's events (omitted: that route is not mounted). */
+  eventLog?: { nc: NatsConnection; namespace: string };
   /** Refreshes JetStream-derived gauges before /metrics answers. */
   beforeScrape?: () => Promise<void>;
 }
@@ -102,6 +113,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
 
   registerOpsRoutes(app, deps.checks ?? {}, deps.beforeScrape);
+  registerUiRoutes(app);
   await registerIngestRoute(app, {
     bodyLimit: deps.bodyLimit,
     ...deps.ingest,
@@ -110,8 +122,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   if (deps.queries) {
     registerSearchRoute(app, deps.queries);
-    registerDocumentRoutes(app, deps.queries.sql, deps.queries.waiters);
+    registerDocumentRoutes(app, deps.queries.sql, deps.queries.waiters, deps.eventLog);
+    registerModelRoutes(app, deps.queries.sql, deps.queries.models, deps.queries.defaultModel);
   }
+  registerSessionRoutes(app, deps.queries ? [...deps.queries.models.keys()] : []);
+  if (deps.pipeline) registerPipelineRoutes(app, deps.pipeline.reader, deps.pipeline.history);
   if (deps.letters) registerDeadLetterRoutes(app, deps.letters.letters, deps.letters.jobs);
   if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.sql, deps.webhooks.allow);
   if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);

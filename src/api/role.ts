@@ -15,6 +15,8 @@ import { KeyVerifier } from './keys.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
+import { MetricsHistory } from './metrics-history.js';
+import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { pipelineCheck } from '../app/ops-server.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
@@ -73,7 +75,12 @@ export async function startApiRole(
   const waiters = new DocumentWaiters(queries.sql, log);
   await waiters.start();
   const declared = declareTopology(config);
+  const reader = new PipelineStatusReader(nc, jsm, config);
+  const history = new MetricsHistory({ reader, logger: log });
+  history.start();
   const app = await buildApp({
+    pipeline: { reader, history },
+    eventLog: { nc, namespace: config.namespace },
     logger,
     bodyLimit: config.httpBodyLimit,
     rateLimit: config.rateLimit,
@@ -131,6 +138,7 @@ export async function startApiRole(
     address,
     waiters,
     stop: async () => {
+      await history.stop();
       await waiters.close();
       await app.close();
       await jobs.close();

@@ -232,6 +232,8 @@ export const CollectionList = Type.Object({
       chunkCount: Type.Integer(),
       bytes: Type.Integer(),
       lastEventAt: Stamp,
+      /** Documents per status (received, chunked, embedded, indexed, failed, deleted). */
+      statuses: Type.Record(Type.String(), Type.Integer()),
     }),
   ),
 });

@@ -11,8 +11,8 @@ import {
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tracer } from '../tracing/index.js';
 
-/** Probes and docs: many, alike, and of no interest in a trace. */
-const untraced = /^\/(healthz|readyz|metrics|docs)(\/|$|\?)/;
+/** Probes, docs, the dashboard's files and its endless stream: many, alike, of no interest in a trace. */
+const untraced = /^\/(healthz|readyz|metrics|docs|ui|v1\/pipeline\/stream)(\/|$|\?)/;
 
 /**
  * A SERVER span per request, continuing the caller's `traceparent`, active while the

@@ -48,6 +48,10 @@ export type LetterScope = { tenant: string } | 'installation';
 export interface ListOptions {
   scope?: LetterScope;
   consumer?: string;
+  /** Only letters that failed with this error code. */
+  code?: string;
+  /** Only letters of this tenant (within the scope). */
+  tenant?: string;
   /** Only letters with an id above this (paging). */
   after?: number;
   /** @defaultValue 100 */
@@ -126,7 +130,13 @@ export class DeadLetters {
         .catch(notFoundAsNull);
       if (m === null) return { items };
       const s = summarize(m, this.subjects);
-      if (s && visible(s, o.scope)) items.push(s);
+      if (
+        s &&
+        visible(s, o.scope) &&
+        (o.code === undefined || s.code === o.code) &&
+        (o.tenant === undefined || s.tenant === o.tenant)
+      )
+        items.push(s);
       seq = m.seq + 1;
     }
     return { items, next: seq - 1 };

@@ -3,6 +3,7 @@ export {
   getDocument,
   getDocuments,
   listDocuments,
+  statusCounts,
   type DocumentView,
   type ListOptions,
 } from './documents/queries.js';

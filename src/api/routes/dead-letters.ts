@@ -1,3 +1,4 @@
+import { Token } from '../../contracts/index.js';
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
@@ -12,6 +13,8 @@ const Durable = Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$' });
 const ListQuery = Type.Object(
   {
     consumer: Type.Optional(Durable),
+    code: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z0-9_]{0,63}$' })),
+    tenant: Type.Optional(Token),
     after: Type.Optional(Type.Integer({ minimum: 0 })),
     limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
   },
@@ -52,7 +55,7 @@ export function registerDeadLetterRoutes(
       config,
       schema: {
         tags: ['dead letters'],
-        summary: 'Dead letters, oldest first',
+        summary: 'Dead letters, oldest first, by consumer, error code and tenant',
         querystring: ListQuery,
         response: { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse },
       },
@@ -64,6 +67,8 @@ export function registerDeadLetterRoutes(
         scope,
         limit: q.limit,
         ...(q.consumer === undefined ? {} : { consumer: q.consumer }),
+        ...(q.code === undefined ? {} : { code: q.code }),
+        ...(q.tenant === undefined ? {} : { tenant: q.tenant }),
         ...(q.after === undefined ? {} : { after: q.after }),
       });
       // Counts per consumer cover every tenant: an operator's alone.

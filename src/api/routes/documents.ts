@@ -8,11 +8,15 @@ import {
   getDocument,
   listCollections,
   listDocuments,
+  statusCounts,
   waitForVersion,
   type DocumentWaiters,
   type VersionWait,
 } from '../../projections/index.js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { documentChunks } from '../../consumers/indexer/store.js';
 import { principalOf } from '../auth.js';
+import { documentEvents } from '../event-log.js';
 import {
   CollectionList,
   DocumentList,
@@ -83,7 +87,51 @@ export function registerDocumentRoutes(
   app: FastifyInstance,
   sql: Sql,
   waiters?: DocumentWaiters,
+  log?: { nc: NatsConnection; namespace: string },
 ): void {
+  app.get<{ Params: Static<typeof DocumentParams> }>(
+    '/v1/documents/:collection/:id/chunks',
+    {
+      schema: {
+        tags: ['documents'],
+        summary: "A document's chunks as each model's index holds them (text, headings, version)",
+        params: DocumentParams,
+      },
+    },
+    async (request) => {
+      const { tenant } = principalOf(request);
+      return {
+        items: await documentChunks(sql, {
+          tenant,
+          collection: request.params.collection,
+          documentId: request.params.id,
+        }),
+      };
+    },
+  );
+  if (log)
+    app.get<{ Params: Static<typeof DocumentParams> }>(
+      '/v1/documents/:collection/:id/events',
+      {
+        schema: {
+          tags: ['documents'],
+          summary:
+            "A document's events from the event log, oldest first (the last 100): version (stream sequence), type, id, source, time",
+          params: DocumentParams,
+        },
+      },
+      async (request) => {
+        const { tenant } = principalOf(request);
+        return {
+          items: await documentEvents(log.nc, log.namespace, {
+            tenant,
+            collection: request.params.collection,
+            documentId: request.params.id,
+          }),
+        };
+      },
+    );
+
   app.get<{ Params: Static<typeof DocumentParams>; Querystring: Static<typeof DocumentQuery> }>(
     '/v1/documents/:collection/:id',
     {
@@ -155,10 +203,19 @@ export function registerDocumentRoutes(
     {
       schema: {
         tags: ['documents'],
-        summary: "The caller's collections with their statistics",
+        summary: "The caller's collections with their statistics and documents per status",
         response: { 200: CollectionList, 401: ErrorResponse },
       },
     },
-    async (request) => ({ items: await listCollections(sql, principalOf(request).tenant) }),
+    async (request) => {
+      const { tenant } = principalOf(request);
+      const [collections, statuses] = await Promise.all([
+        listCollections(sql, tenant),
+        statusCounts(sql, tenant),
+      ]);
+      return {
+        items: collections.map((c) => ({ ...c, statuses: statuses.get(c.name) ?? {} })),
+      };
+    },
   );
 }

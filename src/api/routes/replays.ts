@@ -109,4 +109,21 @@ export function registerReplayRoutes(
         .send({ projection: request.params.projection, status: 'cancelling' });
     },
   );
+  app.post<{ Params: Static<typeof Params> }>(
+    '/v1/replays/:projection/rollback',
+    {
+      config,
+      schema: {
+        tags: ['replay'],
+        summary:
+          'Swap the previous tables back in and re-apply what changed since the swap (needs a replay run with replacePrevious off)',
+        params: Params,
+        response: { 409: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const r = await replayer.rollback(request.params.projection);
+      return { projection: request.params.projection, status: 'rolled-back', ...r };
+    },
+  );
 }

@@ -1,34 +1,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Command } from 'commander';
 import type { Config } from '../../config/index.js';
-import { DeadLetters } from '../../dead-letters/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
-import { declareTopology } from '../../topology/index.js';
-import { readHeartbeats, type Heartbeat } from '../../app/heartbeat.js';
-
-export interface DurableStatus {
-  durable: string;
-  stream: string;
-  /** Messages not delivered yet (the backlog). */
-  pending: number;
-  /** Delivered and not acknowledged yet. */
-  ackPending: number;
-  /** Delivered more than once and not acknowledged yet. */
-  redelivered: number;
-  /** Messages the durable settled per second, over the sampling window. */
-  rate: number | null;
-  /** Seconds to drain the backlog at that rate. */
-  etaSeconds: number | null;
-  deadLetters: number;
-  state: 'ok' | 'missing';
-}
-
-export interface ProcessStatus extends Heartbeat {
-  /** Seconds since its last heartbeat. */
-  lastBeatSeconds: number;
-}
+import { PipelineStatusReader, type DurableStatus } from '../../pipeline-status/index.js';
 
 /** Prints rows as aligned columns under a header. */
 function columns(head: string[], cells: string[][]): string {
@@ -69,69 +44,13 @@ export function statusCommand(config: () => Config): Command {
       const logger = createLogger({ level: 'warn' });
       const nc = await connectNats({ servers: cfg.natsUrl, name: 'sluice-status', logger });
       try {
-        const jsm = await jetstreamManager(nc);
-        const declared = declareTopology(cfg).consumers;
-        const read = async () =>
-          Promise.all(
-            declared.map(async (c) =>
-              jsm.consumers.info(c.stream, c.config.durable_name).catch(() => undefined),
-            ),
-          );
+        const reader = new PipelineStatusReader(nc, await jetstreamManager(nc), cfg);
         const sampleMs = Math.max(0, Number(opts.sample) * 1000);
-        const first = await read();
-        const t0 = Date.now();
+        const first = await reader.sample();
         if (sampleMs > 0) await new Promise((r) => setTimeout(r, sampleMs));
-        const second = sampleMs > 0 ? await read() : first;
-        const seconds = (Date.now() - t0) / 1000;
-        const depth = await new DeadLetters(
-          nc,
-          cfg.namespace,
-          new PipelinePublisher({ nc, source: 'urn:sluice:status' }),
-        )
-          .depth()
-          .catch((): Record<string, number> => ({}));
-        const rows: DurableStatus[] = declared.map((c, i) => {
-          const a = first[i];
-          const b = second[i];
-          const durable = c.config.durable_name;
-          if (!b)
-            return {
-              durable,
-              stream: c.stream,
-              pending: 0,
-              ackPending: 0,
-              redelivered: 0,
-              rate: null,
-              etaSeconds: null,
-              deadLetters: depth[durable] ?? 0,
-              state: 'missing',
-            };
-          const rate =
-            a && seconds > 0
-              ? Math.max(0, b.ack_floor.stream_seq - a.ack_floor.stream_seq) / seconds
-              : null;
-          return {
-            durable,
-            stream: c.stream,
-            pending: b.num_pending,
-            ackPending: b.num_ack_pending,
-            redelivered: b.num_redelivered,
-            rate: rate === null ? null : Math.round(rate * 10) / 10,
-            etaSeconds:
-              b.num_pending + b.num_ack_pending === 0
-                ? 0
-                : rate
-                  ? Math.round((b.num_pending + b.num_ack_pending) / rate)
-                  : null,
-            deadLetters: depth[durable] ?? 0,
-            state: 'ok',
-          };
-        });
+        const { durables: rows, processes } =
+          sampleMs > 0 ? await reader.read(await reader.sample(), first) : await reader.read(first);
         const now = Date.now();
-        const processes: ProcessStatus[] = (await readHeartbeats(nc, cfg.namespace)).map((h) => ({
-          ...h,
-          lastBeatSeconds: Math.max(0, Math.round((now - Date.parse(h.at)) / 100) / 10),
-        }));
         if (opts.json) {
           process.stdout.write(`${JSON.stringify({ durables: rows, processes }, null, 2)}\n`);
           return;

@@ -154,3 +154,20 @@ export async function listDocuments(
       : null;
   return { items, next };
 }
+
+/** Documents per status, per collection of a tenant (the index on tenant, collection, status answers it). */
+export async function statusCounts(
+  sql: Sql,
+  tenant: string,
+): Promise<Map<string, Record<string, number>>> {
+  const rows = await sql<{ collection: string; status: string; n: number }[]>`
+    SELECT collection, status, count(*)::int AS n FROM proj_documents
+    WHERE tenant = ${tenant} GROUP BY collection, status`;
+  const out = new Map<string, Record<string, number>>();
+  for (const r of rows) {
+    const c = out.get(r.collection) ?? {};
+    c[r.status] = r.n;
+    out.set(r.collection, c);
+  }
+  return out;
+}
