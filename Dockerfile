@@ -12,6 +12,9 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/build-ui.ts ./scripts/
+COPY ui ./ui
+# Compiles src/ into dist/ and the dashboard into ui/dist/.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20.20-bookworm-slim
@@ -24,6 +27,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+COPY --from=build --chown=root:root /app/ui/dist ./ui/dist
 COPY --chown=root:root package.json ./
 COPY --chown=root:root drizzle ./drizzle
 # The code is root's and read-only to the process; it runs as the image's `node` user.

@@ -5,7 +5,16 @@ import checkFile from 'eslint-plugin-check-file';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'drizzle/meta/**', 'coverage/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'ui/dist/**',
+      'test-artifacts/**',
+      'node_modules/**',
+      'drizzle/meta/**',
+      'coverage/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -12,3 +12,8 @@ fi
 # up exits 1 (saying why) when it cannot provide a server: stop here too.
 exports=$(infra/local/up) || exit 1
 eval "$exports"
+
+# The dashboard (/ui) is served from ui/dist: build it when its sources changed.
+if [ ! -f ui/dist/app.js ] || [ -n "$(find ui/src ui/index.html -newer ui/dist/app.js -print -quit)" ]; then
+  node_modules/.bin/tsx scripts/build-ui.ts >&2
+fi
