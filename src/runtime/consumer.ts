@@ -90,6 +90,9 @@ export interface RuntimeDeps {
   breakers?: Breakers;
 }
 
+/** How long one pull request waits at the server; heartbeats come at half that. */
+const PULL_EXPIRES_MS = 5_000;
+
 const jitter = (ms: number): number => Math.round(ms * (0.8 + Math.random() * 0.4));
 
 /**
@@ -163,7 +166,11 @@ export class DurableConsumer {
       ]);
     }
     for (const [consumer, source] of sources) {
-      const messages = await consumer.consume({ max_messages: window });
+      // Pulls expire after 5 s (heartbeats every 2.5 s): when the consumer's leader moves
+      // to another node, a pull sent to the old one is lost, and the client notices only
+      // when two heartbeats are missed. With the default 30 s expiry that stalled the
+      // stage for 30 s after every leader change (test/cluster-services.e2e.test.ts).
+      const messages = await consumer.consume({ max_messages: window, expires: PULL_EXPIRES_MS });
       this.iterators.push(messages);
       this.pumps.push(this.pump(messages, source));
     }
