@@ -1,4 +1,3 @@
-import { Worker } from 'node:worker_threads';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { createDatabase, type Database } from '../src/db/index.js';
 import { Producer } from '../src/producers/index.js';
 import { deleteNamespace } from '../src/topology/index.js';
+import { healthProbe } from './harness/health-probe.js';
 import { createTestDatabase } from './harness/database.js';
 import { testConfig } from './harness/config.js';
 import { testModelsDir } from './harness/models.js';
@@ -37,35 +37,6 @@ const NATS_OUTAGE_S = Number(process.env.FAULT_NATS_OUTAGE_S ?? 60);
 
 const text = (i: number): string =>
   `Document ${i} is about topic ${i % 13}. ${'It says a few plain things about the system, in sentences of ordinary length. '.repeat(1 + (i % 4))}`;
-
-/** /healthz probed every 100 ms from a thread of its own; returns the latencies. */
-function healthProbe(url: string): { stop: () => Promise<number[]> } {
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const times = []; let stop = false;
-     parentPort.on('message', () => { stop = true; });
-     (async () => {
-       while (!stop) {
-         const t0 = performance.now();
-         try { const r = await fetch(workerData, { signal: AbortSignal.timeout(5000) }); await r.text();
-               times.push(r.ok ? performance.now() - t0 : 1e9); } catch { times.push(1e9); }
-         await new Promise((r) => setTimeout(r, 100));
-       }
-       parentPort.postMessage(times);
-     })();`,
-    { eval: true, workerData: url },
-  );
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        worker.once('message', (t: number[]) => {
-          void worker.terminate();
-          resolve(t);
-        });
-        worker.postMessage('stop');
-      }),
-  };
-}
 
 interface Fixture {
   proc: SluiceProcess;

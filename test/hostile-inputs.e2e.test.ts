@@ -1,5 +1,4 @@
 import { request } from 'node:http';
-import { Worker } from 'node:worker_threads';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { dedupeId } from '../src/producers/index.js';
 import { errorCodes } from '../src/errors/index.js';
 import { Subjects, deleteNamespace, streamName } from '../src/topology/index.js';
+import { healthProbe } from './harness/health-probe.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { testModelsDir } from './harness/models.js';
 import { pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
@@ -62,38 +62,6 @@ interface Result {
 
 const SEED = 20261130;
 const COLLECTION = 'docs';
-
-/** /healthz probed every 100 ms from a thread of its own, so the test's work cannot delay it. */
-function healthProbe(url: string): { stop: () => Promise<number[]> } {
-  const worker = new Worker(
-    `const { parentPort, workerData } = require('node:worker_threads');
-     const times = [];
-     let stop = false;
-     parentPort.on('message', () => { stop = true; });
-     (async () => {
-       while (!stop) {
-         const t0 = performance.now();
-         try { const r = await fetch(workerData, { signal: AbortSignal.timeout(5000) }); await r.text();
-               times.push(r.ok ? performance.now() - t0 : 1e9); }
-         catch { times.push(1e9); }
-         if (times.at(-1) > 100) console.log('slow /healthz', Date.now(), times.at(-1));
-         await new Promise((r) => setTimeout(r, 100));
-       }
-       parentPort.postMessage(times);
-     })();`,
-    { eval: true, workerData: url },
-  );
-  return {
-    stop: () =>
-      new Promise((resolve) => {
-        worker.once('message', (times: number[]) => {
-          void worker.terminate();
-          resolve(times);
-        });
-        worker.postMessage('stop');
-      }),
-  };
-}
 
 describe('hostile inputs', () => {
   let db: TestDatabase;

@@ -1,0 +1,36 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * /healthz probed every 100 ms from a thread of its own, so the test's own work cannot
+ * delay the probe; stop() returns every latency in ms (1e9 for a failure or timeout).
+ */
+export function healthProbe(url: string): { stop: () => Promise<number[]> } {
+  const worker = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const times = [];
+     let stop = false;
+     parentPort.on('message', () => { stop = true; });
+     (async () => {
+       while (!stop) {
+         const t0 = performance.now();
+         try { const r = await fetch(workerData, { signal: AbortSignal.timeout(5000) }); await r.text();
+               times.push(r.ok ? performance.now() - t0 : 1e9); }
+         catch { times.push(1e9); }
+         if (times.at(-1) > 100) console.log('slow /healthz', Date.now(), times.at(-1));
+         await new Promise((r) => setTimeout(r, 100));
+       }
+       parentPort.postMessage(times);
+     })();`,
+    { eval: true, workerData: url },
+  );
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        worker.once('message', (times: number[]) => {
+          void worker.terminate();
+          resolve(times);
+        });
+        worker.postMessage('stop');
+      }),
+  };
+}
