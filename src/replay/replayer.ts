@@ -84,14 +84,19 @@ export class Replayer {
     const { sql, nc, config } = this.o;
     const log = this.o.logger.child({ module: 'replay', projection: name });
     const target = replayTarget(name, sql, nc, config.namespace);
-    const lock = await sql.reserve();
+    return this.withReplayLock(name, `a replay of ${name} is already running`, () =>
+      this.runLocked(name, opts, target, log),
+    );
+  }
+
+  private async runLocked(
+    name: Replayable,
+    opts: ReplayOptions,
+    target: ReturnType<typeof replayTarget>,
+    log: Logger,
+  ): Promise<ReplayResult> {
+    const { sql, nc, config } = this.o;
     try {
-      const [{ locked }] =
-        (await lock`SELECT pg_try_advisory_lock(hashtext(${LOCK(name)})) AS locked`) as unknown as [
-          { locked: boolean },
-        ];
-      if (!locked)
-        throw new SluiceError('REPLAY_RUNNING', `a replay of ${name} is already running`);
       const jsm = await jetstreamManager(nc);
       const started = Date.now();
       let row = await this.state(name);
@@ -191,6 +196,26 @@ export class Replayer {
         }).catch(() => {});
       }
       throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` holding the projection's replay lock (a session advisory lock on a
+   * connection of its own, so any process sees it); REPLAY_RUNNING when another holds it.
+   */
+  private async withReplayLock<T>(
+    name: Replayable,
+    busy: string,
+    fn: () => Promise<T>,
+  ): Promise<T> {
+    const lock = await this.o.sql.reserve();
+    try {
+      const [{ locked }] =
+        (await lock`SELECT pg_try_advisory_lock(hashtext(${LOCK(name)})) AS locked`) as unknown as [
+          { locked: boolean },
+        ];
+      if (!locked) throw new SluiceError('REPLAY_RUNNING', busy);
+      return await fn();
     } finally {
       await lock`SELECT pg_advisory_unlock(hashtext(${LOCK(name)}))`.catch(() => {});
       lock.release();
@@ -207,63 +232,54 @@ export class Replayer {
     const { sql, nc, config } = this.o;
     const log = this.o.logger.child({ module: 'replay', projection: name });
     const target = replayTarget(name, sql, nc, config.namespace);
-    const lock = await sql.reserve();
-    try {
-      const [{ locked }] =
-        (await lock`SELECT pg_try_advisory_lock(hashtext(${LOCK(name)})) AS locked`) as unknown as [
-          { locked: boolean },
-        ];
-      if (!locked)
-        throw new SluiceError(
-          'REPLAY_RUNNING',
-          `a replay of ${name} is running; roll back after it`,
+    return this.withReplayLock(
+      name,
+      `a replay of ${name} is running; roll back after it`,
+      async () => {
+        const row = await this.state(name);
+        if (!row || row.status !== 'done' || !(await previousExists(sql, name, target.tables)))
+          throw new SluiceError(
+            'ROLLBACK_UNAVAILABLE',
+            `no finished replay of ${name} with its previous tables kept (schema sluice_prev_${name})`,
+          );
+        await retryWhileBusy(() => swapBack(sql, name, target.tables), log);
+        // The restored tables saw every event up to the swap (each stream's stop): apply
+        // what came after, from the streams, with the replay durables.
+        const jsm = await jetstreamManager(nc);
+        const streams: Record<string, StreamProgress> = {};
+        for (const s of target.streams) {
+          const stream = streamName(config.namespace, s);
+          const from = row.streams[s]!.stop + 1;
+          await jsm.consumers.delete(stream, replayDurable(name, s)).catch(() => false);
+          await jsm.consumers.add(stream, {
+            durable_name: replayDurable(name, s),
+            description: `Sluice rollback of ${name}`,
+            ack_policy: AckPolicy.Explicit,
+            ack_wait: config.ackWait * 1_000_000,
+            max_ack_pending: 10_000,
+            max_deliver: -1,
+            deliver_policy: DeliverPolicy.StartSequence,
+            opt_start_seq: from,
+          });
+          const last = (await jsm.streams.info(stream)).state.last_seq;
+          streams[s] = { start: from, stop: last, applied: from - 1 };
+        }
+        await sql`UPDATE replays SET status = 'swapped', streams = ${JSON.stringify(streams)}::jsonb, updated_at = now() WHERE projection = ${name}`;
+        await this.drive(jsm, target, LIVE, {}, log);
+        for (const s of target.streams)
+          await jsm.consumers
+            .delete(streamName(config.namespace, s), replayDurable(name, s))
+            .catch(() => false);
+        // The stops are the new swap point: another rollback re-applies from there.
+        await sql`UPDATE replays SET status = 'done', updated_at = now() WHERE projection = ${name}`;
+        const reapplied = Object.values(streams).reduce(
+          (n, p) => n + Math.max(0, p.stop - p.start + 1),
+          0,
         );
-      const row = await this.state(name);
-      if (!row || row.status !== 'done' || !(await previousExists(sql, name, target.tables)))
-        throw new SluiceError(
-          'ROLLBACK_UNAVAILABLE',
-          `no finished replay of ${name} with its previous tables kept (schema sluice_prev_${name})`,
-        );
-      await retryWhileBusy(() => swapBack(sql, name, target.tables), log);
-      // The restored tables saw every event up to the swap (each stream's stop): apply
-      // what came after, from the streams, with the replay durables.
-      const jsm = await jetstreamManager(nc);
-      const streams: Record<string, StreamProgress> = {};
-      for (const s of target.streams) {
-        const stream = streamName(config.namespace, s);
-        const from = row.streams[s]!.stop + 1;
-        await jsm.consumers.delete(stream, replayDurable(name, s)).catch(() => false);
-        await jsm.consumers.add(stream, {
-          durable_name: replayDurable(name, s),
-          description: `Sluice rollback of ${name}`,
-          ack_policy: AckPolicy.Explicit,
-          ack_wait: config.ackWait * 1_000_000,
-          max_ack_pending: 10_000,
-          max_deliver: -1,
-          deliver_policy: DeliverPolicy.StartSequence,
-          opt_start_seq: from,
-        });
-        const last = (await jsm.streams.info(stream)).state.last_seq;
-        streams[s] = { start: from, stop: last, applied: from - 1 };
-      }
-      await sql`UPDATE replays SET status = 'swapped', streams = ${JSON.stringify(streams)}::jsonb, updated_at = now() WHERE projection = ${name}`;
-      await this.drive(jsm, target, LIVE, {}, log);
-      for (const s of target.streams)
-        await jsm.consumers
-          .delete(streamName(config.namespace, s), replayDurable(name, s))
-          .catch(() => false);
-      // The stops are the new swap point: another rollback re-applies from there.
-      await sql`UPDATE replays SET status = 'done', updated_at = now() WHERE projection = ${name}`;
-      const reapplied = Object.values(streams).reduce(
-        (n, p) => n + Math.max(0, p.stop - p.start + 1),
-        0,
-      );
-      log.info({ reapplied }, 'rolled back; events since the swap re-applied');
-      return { reapplied };
-    } finally {
-      await lock`SELECT pg_advisory_unlock(hashtext(${LOCK(name)}))`.catch(() => {});
-      lock.release();
-    }
+        log.info({ reapplied }, 'rolled back; events since the swap re-applied');
+        return { reapplied };
+      },
+    );
   }
 
   /** Asks a running replay (in any process) to stop; its shadow tables stay for --resume. */
