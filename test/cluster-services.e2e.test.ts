@@ -6,6 +6,7 @@ import { DeadLetters } from '../src/dead-letters/index.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
 import { Replayer } from '../src/replay/index.js';
+import { whileNatsRecovers } from '../src/nats/index.js';
 import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
 import { checksum } from './harness/checksums.js';
@@ -49,16 +50,11 @@ describe('roles as services on a NATS cluster, with faults', () => {
     });
     // A new cluster answers JetStream once it has a meta leader; the topology is made
     // here once, so the six processes do not race to create it.
-    for (let i = 0; ; i++) {
-      try {
-        jsm = await jetstreamManager(nc, { timeout: 2_000 });
-        await applyTopology(jsm, nc, declareTopology(config));
-        break;
-      } catch (err) {
-        if (i > 40) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
+    jsm = await whileNatsRecovers(async () => {
+      const m = await jetstreamManager(nc, { timeout: 2_000 });
+      await applyTopology(m, nc, declareTopology(config));
+      return m;
+    });
     env = {
       LOG_FORMAT: 'json',
       NATS_URL: cluster.urls.join(','),
