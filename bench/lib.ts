@@ -146,3 +146,33 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+/**
+ * `sluice start --roles api` in a process of its own, as deployed; resolves once it
+ * listens, with its address and a stop() that waits for the exit.
+ */
+export async function apiProcess(
+  env: Record<string, string>,
+): Promise<{ address: string; stop: () => Promise<void> }> {
+  const api = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
+    {
+      env: { ...process.env, SLUICE_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  api.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  while (!/"address":"(http:[^"]+)"/.test(out)) {
+    if (api.exitCode !== null) throw new Error(`api exited:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    address: /"address":"(http:[^"]+)"/.exec(out)![1]!,
+    stop: async () => {
+      api.kill('SIGTERM');
+      await new Promise((r) => api.once('exit', r));
+    },
+  };
+}

@@ -13,7 +13,6 @@
  * query embedding is part of every vector and hybrid request. MiniLM-sized query
  * embedding is measured on its own (minilm-l6-random) for comparison.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -24,9 +23,9 @@ import { queryTerms, search, type SearchMode } from '../src/consumers/indexer/se
 import { hnswIndexName } from '../src/consumers/indexer/store.js';
 import { createDatabase } from '../src/db/index.js';
 import { Embedder, describeModel } from '../src/models/index.js';
-import { packageRoot } from '../src/paths.js';
 import { deleteNamespace } from '../src/topology/index.js';
 import {
+  apiProcess,
   benchDatabase,
   benchNamespace,
   flag,
@@ -150,32 +149,16 @@ async function main(): Promise<void> {
     const { key } = await createKey(sql, { tenant: 'bench' });
 
     // The API in a process of its own, as deployed.
-    const api = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
-      {
-        env: {
-          ...process.env,
-          NATS_URL: natsUrl,
-          DATABASE_URL: db.url,
-          SLUICE_NAMESPACE: namespace,
-          SLUICE_MODELS_DIR: MODELS_DIR,
-          SLUICE_MODELS: MODEL,
-          SLUICE_HTTP_PORT: '0',
-          SLUICE_RATE_LIMIT: '1000000',
-          SLUICE_EMBED_THREADS: '1',
-          LOG_LEVEL: 'info',
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    api.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    while (!/"address":"(http:[^"]+)"/.test(out)) {
-      if (api.exitCode !== null) throw new Error(`api exited:\n${out}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const address = /"address":"(http:[^"]+)"/.exec(out)![1]!;
+    const api = await apiProcess({
+      NATS_URL: natsUrl,
+      DATABASE_URL: db.url,
+      SLUICE_NAMESPACE: namespace,
+      SLUICE_MODELS_DIR: MODELS_DIR,
+      SLUICE_MODELS: MODEL,
+      SLUICE_RATE_LIMIT: '1000000',
+      SLUICE_EMBED_THREADS: '1',
+    });
+    const address = api.address;
 
     const vectors = await embedder.embed(queries, { truncate: true });
     const terms = await Promise.all(queries.map((q) => queryTerms(sql, q)));
@@ -264,8 +247,7 @@ async function main(): Promise<void> {
         process.stderr.write(`${mode} × ${connections} done\n`);
       }
     }
-    api.kill('SIGTERM');
-    await new Promise((r) => api.once('exit', r));
+    await api.stop();
 
     // What a MiniLM-sized query costs to embed (random weights, real compute), one at a time.
     const minilm = await Embedder.load(

@@ -6,17 +6,16 @@
  *
  *   npm run bench:ui -- [--chunks 100000] [--loads 5]
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildUi } from '../scripts/build-ui.js';
 import { createKey } from '../src/api/keys.js';
 import { createDatabase } from '../src/db/index.js';
 import { describeModel } from '../src/models/index.js';
-import { packageRoot } from '../src/paths.js';
 import { deleteNamespace } from '../src/topology/index.js';
 import { connect } from '@nats-io/transport-node';
 import { launchBrowser } from '../test/harness/browser.js';
 import {
+  apiProcess,
   benchDatabase,
   benchNamespace,
   flag,
@@ -64,30 +63,14 @@ const loaded = (performance.now() - t0) / 1000;
 const { key } = await createKey(sql, { tenant: 'bench', admin: true, operator: true });
 const sizes = await buildUi();
 
-const api = spawn(
-  process.execPath,
-  ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
-  {
-    env: {
-      ...process.env,
-      NATS_URL: natsUrl,
-      DATABASE_URL: db.url,
-      SLUICE_NAMESPACE: namespace,
-      SLUICE_MODELS_DIR: MODELS_DIR,
-      SLUICE_MODELS: MODEL,
-      SLUICE_HTTP_PORT: '0',
-      LOG_LEVEL: 'info',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  },
-);
-let out = '';
-api.stdout.on('data', (b: Buffer) => (out += b.toString()));
-while (!/"address":"(http:[^"]+)"/.test(out)) {
-  if (api.exitCode !== null) throw new Error(`api exited:\n${out}`);
-  await new Promise((r) => setTimeout(r, 200));
-}
-const address = /"address":"(http:[^"]+)"/.exec(out)![1]!;
+const api = await apiProcess({
+  NATS_URL: natsUrl,
+  DATABASE_URL: db.url,
+  SLUICE_NAMESPACE: namespace,
+  SLUICE_MODELS_DIR: MODELS_DIR,
+  SLUICE_MODELS: MODEL,
+});
+const address = api.address;
 
 const browser = await launchBrowser();
 /** Pages and what shows once their data is there. */
@@ -118,8 +101,7 @@ for (const p of pages) {
   rows.push([p.name, Math.round(median(times)), Math.round(Math.max(...times))]);
 }
 await browser.close();
-api.kill('SIGTERM');
-await new Promise((r) => api.once('exit', r));
+await api.stop();
 const nc = await connect({ servers: natsUrl });
 await deleteNamespace(nc, namespace);
 await nc.close();
