@@ -1,13 +1,9 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../src/api/keys.js';
-import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
-import { createLogger } from '../src/logger.js';
-import { deleteNamespace } from '../src/topology/index.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
-import { pipelineConfig, until } from './harness/pipeline.js';
+import { until } from './harness/pipeline.js';
 
 /**
  * The routes the dashboard reads, which the CLI and other clients may use too: who a
@@ -15,27 +11,23 @@ import { pipelineConfig, until } from './harness/pipeline.js';
  * models per collection, dead-letter filters.
  */
 describe('the dashboard API', () => {
-  let db: TestDatabase;
-  let nc: NatsConnection;
+  let t: TestApp;
   let config: Config;
-  let app: RunningApp;
   let address: string;
   const keys = { operator: '', admin: '', reader: '' };
-  const as = (k: keyof typeof keys) => client(address, keys[k]);
+  const as = (k: keyof typeof keys) => t.api(keys[k]);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, {
+    t = await startTestApp({
       roles: ['api', 'chunker', 'embedder', 'indexer', 'projector'],
-      httpPort: 0,
       auth: 'keys',
     });
-    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
-    address = (app.roles.find((r) => r.name === 'api') as unknown as { address: string }).address;
-    keys.operator = (await createKey(db.sql, { tenant: 'acme', admin: true, operator: true })).key;
-    keys.admin = (await createKey(db.sql, { tenant: 'acme', admin: true })).key;
-    keys.reader = (await createKey(db.sql, { tenant: 'acme' })).key;
-    nc = await connect({ servers: config.natsUrl });
+    ({ config, address } = t);
+    keys.operator = (
+      await createKey(t.db.sql, { tenant: 'acme', admin: true, operator: true })
+    ).key;
+    keys.admin = (await createKey(t.db.sql, { tenant: 'acme', admin: true })).key;
+    keys.reader = (await createKey(t.db.sql, { tenant: 'acme' })).key;
     const events = [1, 2].map((v) => ({
       specversion: '1.0',
       id: `doc-v${v}`,
@@ -58,10 +50,7 @@ describe('the dashboard API', () => {
     );
   }, 120_000);
   afterAll(async () => {
-    await app?.stop();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
+    await t?.stop();
   });
 
   it('/v1/me says who a key is', async () => {

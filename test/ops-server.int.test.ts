@@ -1,35 +1,23 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHeartbeats } from '../src/app/heartbeat.js';
-import { startApp, type RunningApp } from '../src/app/start.js';
-import type { Config } from '../src/config/index.js';
-import { createLogger } from '../src/logger.js';
-import { deleteNamespace } from '../src/topology/index.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import type { RunningApp } from '../src/app/start.js';
+import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
-import { pipelineConfig } from './harness/pipeline.js';
 
 /**
  * A process without the api role still answers probes and scrapes on SLUICE_OPS_PORT,
  * and says it runs in the processes bucket until it stops.
  */
 describe('a worker process: ops server and heartbeat', () => {
-  let db: TestDatabase;
-  let nc: NatsConnection;
-  let config: Config;
+  let t: TestApp;
   let app: RunningApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, { roles: ['chunker'], opsPort: 0 });
-    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
-    nc = await connect({ servers: config.natsUrl });
+    t = await startTestApp({ roles: ['chunker'], opsPort: 0 });
+    app = t.app;
   }, 60_000);
   afterAll(async () => {
-    await app?.stop();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
+    await t?.stop();
   });
 
   it('serves /healthz, /readyz and /metrics labelled with its role, and nothing else', async () => {
@@ -49,10 +37,10 @@ describe('a worker process: ops server and heartbeat', () => {
   });
 
   it('is listed in the processes bucket while it runs, and no longer once stopped', async () => {
-    const beats = await readHeartbeats(nc, config.namespace);
+    const beats = await readHeartbeats(t.nc, t.config.namespace);
     expect(beats).toHaveLength(1);
     expect(beats[0]).toMatchObject({ pid: process.pid, roles: ['chunker'], openBreakers: [] });
     await app.stop();
-    expect(await readHeartbeats(nc, config.namespace)).toEqual([]);
+    expect(await readHeartbeats(t.nc, t.config.namespace)).toEqual([]);
   });
 });

@@ -1,16 +1,16 @@
 import { jetstream } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../src/app/start.js';
+import type { RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
-import { Subjects, deleteNamespace } from '../src/topology/index.js';
+import { Subjects } from '../src/topology/index.js';
 import { startTracing, type Tracing } from '../src/tracing/index.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
 import { memoryLogger } from './harness/log-sink.js';
-import { pipelineConfig, until } from './harness/pipeline.js';
+import { until } from './harness/pipeline.js';
 import { traceTree } from './harness/traces.js';
 
 /**
@@ -20,7 +20,7 @@ import { traceTree } from './harness/traces.js';
  * processes, over OTLP: test/tracing.e2e.test.ts.)
  */
 describe('tracing', () => {
-  let db: TestDatabase;
+  let t: TestApp;
   let nc: NatsConnection;
   let config: Config;
   let app: RunningApp;
@@ -30,24 +30,19 @@ describe('tracing', () => {
 
   beforeAll(async () => {
     tracing = startTracing({ exporter, roles: ['all'] })!;
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, {
-      roles: ['api', 'chunker', 'embedder', 'indexer', 'projector'],
-      httpPort: 0,
-      auth: 'off',
-      defaultTenant: 'acme',
-    });
-    app = await startApp(config, log.logger, {
-      handleSignals: false,
-    });
-    nc = await connect({ servers: config.natsUrl });
+    t = await startTestApp(
+      {
+        roles: ['api', 'chunker', 'embedder', 'indexer', 'projector'],
+        auth: 'off',
+        defaultTenant: 'acme',
+      },
+      log.logger,
+    );
+    ({ nc, config, app } = t);
   }, 120_000);
   afterAll(async () => {
-    await app?.stop();
+    await t?.stop();
     await tracing?.shutdown();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
   });
 
   it('one document over HTTP: one trace from ingest to projection, parents intact', async () => {
