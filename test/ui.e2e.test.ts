@@ -2,21 +2,29 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUi } from '../scripts/build-ui.js';
 import { createKey } from '../src/api/keys.js';
-import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
-import { createLogger } from '../src/logger.js';
 import { packageRoot } from '../src/paths.js';
 import { ClaimCheck, claimCheckPrefix } from '../src/producers/sdk/claim-check.js';
-import { Subjects, bodiesBucket, deleteNamespace } from '../src/topology/index.js';
+import { Subjects, bodiesBucket } from '../src/topology/index.js';
 import { launchBrowser } from './harness/browser.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
-import { pipelineConfig } from './harness/pipeline.js';
+
+/** The element that has the keyboard's focus. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const el = (
+      globalThis as unknown as {
+        document: { activeElement: { id: string; textContent: string | null } | null };
+      }
+    ).document.activeElement;
+    return el ? { id: el.id, text: el.textContent } : null;
+  });
 
 /** Screenshots of each page, kept as test artifacts (two are in the README). */
 const shots = join(packageRoot, 'test-artifacts', 'ui');
@@ -28,10 +36,9 @@ const shots = join(packageRoot, 'test-artifacts', 'ui');
  * key shows neither another tenant's collections nor the admin actions.
  */
 describe('the dashboard at /ui', () => {
-  let db: TestDatabase;
+  let t: TestApp;
   let nc: NatsConnection;
   let config: Config;
-  let app: RunningApp;
   let browser: Browser;
   let address: string;
   const keys = { operator: '', admin: '', globex: '' };
@@ -70,26 +77,21 @@ describe('the dashboard at /ui', () => {
   beforeAll(async () => {
     mkdirSync(shots, { recursive: true });
     await buildUi();
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, {
+    t = await startTestApp({
       roles: ['api', 'chunker', 'embedder', 'indexer', 'projector', 'output'],
-      httpPort: 0,
       auth: 'keys',
     });
-    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
-    address = (app.roles.find((r) => r.name === 'api') as unknown as { address: string }).address;
-    keys.operator = (await createKey(db.sql, { tenant: 'acme', admin: true, operator: true })).key;
-    keys.admin = (await createKey(db.sql, { tenant: 'acme', admin: true })).key;
-    keys.globex = (await createKey(db.sql, { tenant: 'globex' })).key;
-    nc = await connect({ servers: config.natsUrl });
+    ({ nc, config, address } = t);
+    keys.operator = (
+      await createKey(t.db.sql, { tenant: 'acme', admin: true, operator: true })
+    ).key;
+    keys.admin = (await createKey(t.db.sql, { tenant: 'acme', admin: true })).key;
+    keys.globex = (await createKey(t.db.sql, { tenant: 'globex' })).key;
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
-    await app?.stop();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
+    await t?.stop();
   });
 
   it('signs in, shows the pipeline live, and counts documents up to "indexed"', async () => {
@@ -219,6 +221,29 @@ describe('the dashboard at /ui', () => {
     },
     60_000,
   );
+
+  it('works with the keyboard alone', async () => {
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    await page.goto(`${address}/ui/`);
+    await page.getByLabel('API key').waitFor();
+    // The sign-in form takes the focus: type the key, press Enter.
+    expect((await focused(page))?.id).toBe('api-key');
+    await page.keyboard.type(keys.admin);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('who').waitFor();
+    // Tab along the header to "Search", then Enter.
+    for (let i = 0; i < 10; i++) {
+      await page.keyboard.press('Tab');
+      if ((await focused(page))?.text === 'Search') break;
+    }
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Search' }).waitFor();
+    await page.getByLabel('Query').focus();
+    await page.keyboard.type('glaciers');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('search-summary').waitFor();
+    await page.close();
+  });
 
   it("a tenant's key sees only its own collections, and no admin action", async () => {
     // In the dark: the page follows the system's colour scheme.

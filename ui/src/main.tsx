@@ -51,6 +51,7 @@ function Login({ onLogin, error }: { onLogin: (key: string) => void; error?: str
           name="api-key"
           type="password"
           autocomplete="off"
+          autofocus
           placeholder="sk_…"
           value={key}
           onInput={(e) => setKey((e.target as HTMLInputElement).value)}
