@@ -1,5 +1,8 @@
+import { jetstream } from '@nats-io/jetstream';
+import { headers } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../src/api/keys.js';
+import { Subjects } from '../src/topology/index.js';
 import type { Config } from '../src/config/index.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
@@ -120,6 +123,31 @@ describe('the dashboard API', () => {
     expect((await as('reader').get('/v1/documents/kb/none/events')).json.items).toEqual([]);
   });
 
+  it('the event log reads a structured-mode event and lists an unreadable one', async () => {
+    const ref = { tenant: 'acme', collection: 'kb', documentId: 'raw' };
+    const subject = new Subjects(config.namespace).event(ref);
+    const h = headers();
+    h.set('content-type', 'application/cloudevents+json');
+    const js = jetstream(t.nc);
+    await js.publish(
+      subject,
+      JSON.stringify({
+        specversion: '1.0',
+        id: 'structured-1',
+        source: 'urn:raw',
+        type: 'sluice.document.upserted.v1',
+        data: { ...ref, text: 'Published by a foreign client in structured mode.' },
+      }),
+      { headers: h },
+    );
+    await js.publish(subject, new Uint8Array([0xff, 0xfe]));
+    const events = await as('reader').get('/v1/documents/kb/raw/events');
+    expect(events.json.items.map((e: { id: string; type: string }) => [e.id, e.type])).toEqual([
+      ['structured-1', 'sluice.document.upserted.v1'],
+      ['', 'unreadable'],
+    ]);
+  });
+
   it('collections count documents per status; models show coverage and switch for admins', async () => {
     const c = await as('reader').get('/v1/collections');
     expect(c.json.items).toEqual([
@@ -145,10 +173,18 @@ describe('the dashboard API', () => {
   });
 
   it('dead letters filter by code and tenant', async () => {
-    const all = await as('operator').get('/v1/dead-letters?code=EVENT_INVALID&tenant=acme');
-    expect(all.status).toBe(200);
-    expect(all.json.items).toEqual([]);
-    expect((await as('operator').get('/v1/dead-letters?code=lower')).status).toBe(400);
+    // The unreadable event above was dead-lettered by the chunker.
+    const list = (q: string) => as('operator').get(`/v1/dead-letters?${q}`);
+    await until(
+      async () => (await list('code=EVENT_INVALID&tenant=acme')).json.items.length === 1,
+      30_000,
+      'the unreadable event dead-lettered',
+    );
+    const [letter] = (await list('code=EVENT_INVALID&tenant=acme')).json.items;
+    expect(letter).toMatchObject({ consumer: 'chunker', code: 'EVENT_INVALID', tenant: 'acme' });
+    expect((await list('code=TEXT_REF_INVALID')).json.items).toEqual([]);
+    expect((await list('tenant=globex')).json.items).toEqual([]);
+    expect((await list('code=lower')).status).toBe(400);
   });
 
   it('a replay with nothing to roll back says so', async () => {

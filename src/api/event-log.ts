@@ -1,5 +1,6 @@
 import { DeliverPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
+import { fromMessage } from '../contracts/index.js';
 import { Subjects, streamName, type DocRef } from '../topology/index.js';
 
 /** One event of a document's log, as the events stream holds it. */
@@ -16,8 +17,20 @@ export interface LoggedEvent {
   bytes: number;
 }
 
-const header = (h: { has(k: string): boolean; get(k: string): string } | undefined, k: string) =>
-  h?.has(k) ? decodeURIComponent(h.get(k)) : null;
+/** The event's attributes, as the pipeline reads them (binary or structured mode). */
+function attributesOf(m: {
+  headers?: MsgHdrs | undefined;
+  data: Uint8Array;
+}): Record<string, unknown> {
+  try {
+    return fromMessage(m);
+  } catch {
+    // A message the chunker dead-lettered (not JSON, bad encoding): listed, unnamed.
+    return {};
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 /**
  * A document's events from the event log (the source of truth), oldest first, the last
@@ -43,13 +56,14 @@ export async function documentEvents(
   const out: LoggedEvent[] = [];
   const messages = await consumer.fetch({ max_messages: count, expires: 5_000 });
   for await (const m of messages) {
+    const e = attributesOf(m);
     out.push({
       seq: m.seq,
       storedAt: new Date(Number(m.info.timestampNanos / 1_000_000)).toISOString(),
-      type: header(m.headers, 'ce-type') ?? 'unknown',
-      id: header(m.headers, 'ce-id') ?? '',
-      source: header(m.headers, 'ce-source') ?? '',
-      time: header(m.headers, 'ce-time'),
+      type: str(e.type) ?? 'unreadable',
+      id: str(e.id) ?? '',
+      source: str(e.source) ?? '',
+      time: str(e.time),
       bytes: m.data.length,
     });
     if (out.length > limit) out.shift();
