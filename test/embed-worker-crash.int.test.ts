@@ -1,37 +1,32 @@
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startApp, type RunningApp } from '../src/app/start.js';
+import type { RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { DeadLetters } from '../src/dead-letters/index.js';
 import { PipelinePublisher } from '../src/runtime/publisher.js';
-import { createLogger } from '../src/logger.js';
 import type { Embedder } from '../src/models/index.js';
 import { Producer } from '../src/producers/index.js';
-import { deleteNamespace } from '../src/topology/index.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { startTestApp, type TestApp } from './harness/app.js';
+import type { TestDatabase } from './harness/database.js';
 import { RANDOM_MODEL, hasModel } from './harness/models.js';
-import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
+import { indexedDocs, pipelineModel, until } from './harness/pipeline.js';
 
 // The random-weight MiniLM embeds slowly enough that the kill lands mid-batch.
 const model = hasModel(RANDOM_MODEL) ? RANDOM_MODEL : pipelineModel;
 
 describe('the embedding worker killed mid-batch', () => {
+  let t: TestApp;
   let db: TestDatabase;
   let nc: NatsConnection;
   let config: Config;
   let app: RunningApp;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, { models: [model] });
-    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
-    nc = await connect({ servers: config.natsUrl });
+    t = await startTestApp({ models: [model] });
+    ({ db, nc, config, app } = t);
   }, 120_000);
   afterAll(async () => {
-    await app?.stop();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
+    await t?.stop();
   });
 
   it('retries the batch it held: nothing lost, nothing doubled, nothing dead-lettered', async () => {

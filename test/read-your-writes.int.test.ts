@@ -1,20 +1,18 @@
 import { jetstream } from '@nats-io/jetstream';
-import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKey } from '../src/api/keys.js';
-import { startApp, type RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
-import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
 import type { DocumentWaiters } from '../src/projections/index.js';
-import { Subjects, bodiesBucket, deleteNamespace } from '../src/topology/index.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { Subjects, bodiesBucket } from '../src/topology/index.js';
+import { startTestApp, type TestApp } from './harness/app.js';
+import type { TestDatabase } from './harness/database.js';
 import { runCli } from './harness/cli.js';
 import { client } from './harness/http.js';
-import { pipelineConfig } from './harness/pipeline.js';
 
 /**
  * Read-your-writes: a caller publishes, waits for its version, and then finds it in
@@ -22,10 +20,10 @@ import { pipelineConfig } from './harness/pipeline.js';
  * the database what one does.
  */
 describe('read-your-writes', () => {
+  let t: TestApp;
   let db: TestDatabase;
   let nc: NatsConnection;
   let config: Config;
-  let app: RunningApp;
   let address: string;
   let waiters: DocumentWaiters;
   let key: string;
@@ -39,27 +37,17 @@ describe('read-your-writes', () => {
   });
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    config = pipelineConfig(db.url, {
+    t = await startTestApp({
       roles: ['api', 'chunker', 'embedder', 'indexer', 'projector'],
-      httpPort: 0,
       auth: 'keys',
     });
-    app = await startApp(config, createLogger({ level: 'silent' }), { handleSignals: false });
-    const role = app.roles.find((r) => r.name === 'api') as unknown as {
-      address: string;
-      waiters: DocumentWaiters;
-    };
-    address = role.address;
-    waiters = role.waiters;
+    ({ db, nc, config, address } = t);
+    waiters = (t.app.roles.find((r) => r.name === 'api') as unknown as { waiters: DocumentWaiters })
+      .waiters;
     key = (await createKey(db.sql, { tenant: 'acme' })).key;
-    nc = await connect({ servers: config.natsUrl });
   }, 120_000);
   afterAll(async () => {
-    await app?.stop();
-    await deleteNamespace(nc, config.namespace);
-    await nc?.close();
-    await db?.drop();
+    await t?.stop();
   });
 
   it('publish → wait → the version is in the index and search finds it', async () => {
