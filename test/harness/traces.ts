@@ -35,3 +35,16 @@ export function traceTree(spans: SpanNode[]) {
     paths: (match: (s: SpanNode) => boolean): string[][] => spans.filter(match).map(path),
   };
 }
+
+/** The spans one document's trace passes through, from its HTTP ingest to the documents projection. */
+export const documentTracePath = [
+  'POST /v1/events',
+  'send events',
+  'process events',
+  'send chunks',
+  'process chunks',
+  'send vectors',
+  'process vectors',
+  'send status',
+  'process status',
+];
