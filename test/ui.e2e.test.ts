@@ -222,6 +222,19 @@ describe('the dashboard at /ui', () => {
     60_000,
   );
 
+  it('starts a replay from the page, after a confirmation, and shows it done', async () => {
+    const page = await signIn(keys.operator);
+    await page.getByRole('link', { name: 'Replays' }).click();
+    const row = page.getByRole('row', { name: /^collections/ });
+    await row.getByRole('button', { name: 'Start' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'start' }).click();
+    await page.getByRole('status').filter({ hasText: 'collections: start requested' }).waitFor();
+    await expect
+      .poll(() => row.getByRole('cell').first().textContent(), { timeout: 60_000 })
+      .toBe('done');
+    await page.close();
+  }, 90_000);
+
   it('works with the keyboard alone', async () => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await page.goto(`${address}/ui/`);

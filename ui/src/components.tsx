@@ -54,6 +54,40 @@ export function Loading() {
   );
 }
 
+/**
+ * An action that asks first: `ask(p)` opens the confirmation for p, `confirm()` runs it
+ * and keeps what it says (or the error) as `notice`, `cancel()` closes.
+ */
+export function useConfirmed<P>(run: (p: P) => Promise<string>) {
+  const [pending, setPending] = useState<P | null>(null);
+  const [notice, setNotice] = useState<string>();
+  return {
+    pending,
+    notice,
+    ask: (p: P) => setPending(() => p),
+    cancel: () => setPending(null),
+    confirm: async (): Promise<void> => {
+      const p = pending;
+      setPending(null);
+      if (p === null) return;
+      try {
+        setNotice(await run(p));
+      } catch (err) {
+        setNotice(describe(err));
+      }
+    },
+  };
+}
+
+/** What the last action said, announced to screen readers. */
+export function Notice({ text }: { text: string | undefined }) {
+  return text ? (
+    <p role="status" class="notice">
+      {text}
+    </p>
+  ) : null;
+}
+
 /** A confirmation dialog: the action runs only after an explicit "Yes". */
 export function Confirm(props: {
   open: boolean;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { enc, get, post } from '../api.js';
-import { Alert, Confirm, describe, Loading, useLoad } from '../components.js';
+import { Alert, Confirm, Loading, Notice, useConfirmed, useLoad } from '../components.js';
 import { time } from '../format.js';
 import type { Letter, LetterSummary, Me, RedriveJob } from '../types.js';
 
@@ -10,13 +10,12 @@ interface Filters {
   tenant: string;
 }
 
-type Pending = { title: string; body: string; run: () => Promise<string> } | null;
+type Ask = { title: string; body: string; run: () => Promise<string> };
 
 export function DeadLettersPage({ me }: { me: Me }) {
   const [filters, setFilters] = useState<Filters>({ consumer: '', code: '', tenant: '' });
   const [selected, setSelected] = useState<Set<number>>(new Set());
-  const [pending, setPending] = useState<Pending>(null);
-  const [notice, setNotice] = useState<string>();
+  const action = useConfirmed((p: Ask) => p.run());
   const [job, setJob] = useState<string>();
   const query = (Object.entries(filters) as [string, string][])
     .filter(([, v]) => v !== '')
@@ -70,16 +69,6 @@ export function DeadLettersPage({ me }: { me: Me }) {
     }
     return redriveIds(items.map((l) => l.id))();
   };
-  const confirmRun = async (): Promise<void> => {
-    const p = pending;
-    setPending(null);
-    if (!p) return;
-    try {
-      setNotice(await p.run());
-    } catch (err) {
-      setNotice(describe(err));
-    }
-  };
   return (
     <div>
       <h1>Dead letters</h1>
@@ -96,11 +85,7 @@ export function DeadLettersPage({ me }: { me: Me }) {
             .join(', ') || 'none'}
         </p>
       )}
-      {notice && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Notice text={action.notice} />
       {jobState.data && (
         <p role="status" class="notice">
           Job {jobState.data.id}: {jobState.data.status}, {jobState.data.redriven} redriven,{' '}
@@ -114,7 +99,7 @@ export function DeadLettersPage({ me }: { me: Me }) {
             type="button"
             disabled={selected.size === 0}
             onClick={() =>
-              setPending({
+              action.ask({
                 title: 'Redrive the selected letters?',
                 body: `${selected.size} letter(s) go back to their consumers now.`,
                 run: redriveIds([...selected]),
@@ -127,7 +112,7 @@ export function DeadLettersPage({ me }: { me: Me }) {
             type="button"
             disabled={items.length === 0}
             onClick={() =>
-              setPending({
+              action.ask({
                 title: 'Redrive every matching letter?',
                 body:
                   !filters.code && !filters.tenant
@@ -202,13 +187,13 @@ export function DeadLettersPage({ me }: { me: Me }) {
         </table>
       )}
       <Confirm
-        open={pending !== null}
-        title={pending?.title ?? ''}
+        open={action.pending !== null}
+        title={action.pending?.title ?? ''}
         confirmLabel="Redrive"
-        onConfirm={() => void confirmRun()}
-        onCancel={() => setPending(null)}
+        onConfirm={() => void action.confirm()}
+        onCancel={action.cancel}
       >
-        <p>{pending?.body}</p>
+        <p>{action.pending?.body}</p>
       </Confirm>
     </div>
   );
@@ -216,24 +201,15 @@ export function DeadLettersPage({ me }: { me: Me }) {
 
 export function DeadLetterPage({ id, me }: { id: number; me: Me }) {
   const { data, error } = useLoad(() => get<Letter>(`/v1/dead-letters/${id}`), [id]);
-  const [confirm, setConfirm] = useState(false);
-  const [notice, setNotice] = useState<string>();
-  const redrive = async (): Promise<void> => {
-    setConfirm(false);
-    try {
-      const r = await post<{ redriven: number[]; failed: { reason: string }[] }>(
-        '/v1/dead-letters/redrive',
-        { ids: [id] },
-      );
-      setNotice(
-        r.redriven.length
-          ? 'Redriven: it is back with its consumer.'
-          : `Not redriven: ${r.failed[0]?.reason ?? 'unknown'}`,
-      );
-    } catch (err) {
-      setNotice(describe(err));
-    }
-  };
+  const redrive = useConfirmed(async (_: true) => {
+    const r = await post<{ redriven: number[]; failed: { reason: string }[] }>(
+      '/v1/dead-letters/redrive',
+      { ids: [id] },
+    );
+    return r.redriven.length
+      ? 'Redriven: it is back with its consumer.'
+      : `Not redriven: ${r.failed[0]?.reason ?? 'unknown'}`;
+  });
   return (
     <div>
       <p>
@@ -241,11 +217,7 @@ export function DeadLetterPage({ id, me }: { id: number; me: Me }) {
       </p>
       <h1>Dead letter {id}</h1>
       {error && <Alert>{error}</Alert>}
-      {notice && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Notice text={redrive.notice} />
       {!data ? (
         !error && <Loading />
       ) : (
@@ -266,8 +238,8 @@ export function DeadLetterPage({ id, me }: { id: number; me: Me }) {
             <dt>Redriven before</dt>
             <dd>{data.generation} time(s)</dd>
           </dl>
-          {me.admin && !notice && (
-            <button type="button" onClick={() => setConfirm(true)}>
+          {me.admin && !redrive.notice && (
+            <button type="button" onClick={() => redrive.ask(true)}>
               Redrive
             </button>
           )}
@@ -303,11 +275,11 @@ export function DeadLetterPage({ id, me }: { id: number; me: Me }) {
         </>
       )}
       <Confirm
-        open={confirm}
+        open={redrive.pending !== null}
         title={`Redrive letter ${id}?`}
         confirmLabel="Redrive"
-        onConfirm={() => void redrive()}
-        onCancel={() => setConfirm(false)}
+        onConfirm={() => void redrive.confirm()}
+        onCancel={redrive.cancel}
       >
         <p>It goes back to {data?.consumer ?? 'its consumer'} now, its attempts reset.</p>
       </Confirm>

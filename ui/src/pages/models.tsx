@@ -1,37 +1,22 @@
-import { useState } from 'preact/hooks';
 import { enc, get, put } from '../api.js';
-import { Alert, Confirm, describe, Loading, useLoad } from '../components.js';
+import { Alert, Confirm, Loading, Notice, useConfirmed, useLoad } from '../components.js';
 import type { Me, ModelsView } from '../types.js';
 
 export function ModelsPage({ me }: { me: Me }) {
   const { data, error, reload } = useLoad(() => get<ModelsView>('/v1/models'), [], 5_000);
-  const [pending, setPending] = useState<{
-    collection: string;
-    model: string;
-    rollback: boolean;
-  } | null>(null);
-  const [notice, setNotice] = useState<string>();
-  const activate = async (): Promise<void> => {
-    const p = pending;
-    setPending(null);
-    if (!p) return;
-    try {
+  const action = useConfirmed(
+    async (p: { collection: string; model: string; rollback: boolean }) => {
       await put(`/v1/collections/${enc(p.collection)}/model`, { model: p.model });
-      setNotice(`${p.collection}: queries now use ${p.model}`);
       reload();
-    } catch (err) {
-      setNotice(describe(err));
-    }
-  };
+      return `${p.collection}: queries now use ${p.model}`;
+    },
+  );
+  const pending = action.pending;
   return (
     <div>
       <h1>Models</h1>
       {error && <Alert>{error}</Alert>}
-      {notice && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Notice text={action.notice} />
       {!data ? (
         <Loading />
       ) : (
@@ -90,7 +75,7 @@ export function ModelsPage({ me }: { me: Me }) {
                             type="button"
                             key={m.name}
                             onClick={() =>
-                              setPending({
+                              action.ask({
                                 collection: c.collection,
                                 model: m.name,
                                 rollback: false,
@@ -104,7 +89,7 @@ export function ModelsPage({ me }: { me: Me }) {
                         <button
                           type="button"
                           onClick={() =>
-                            setPending({
+                            action.ask({
                               collection: c.collection,
                               model: c.previous!,
                               rollback: true,
@@ -126,8 +111,8 @@ export function ModelsPage({ me }: { me: Me }) {
         open={pending !== null}
         title={pending?.rollback ? 'Roll back the model?' : 'Activate the model?'}
         confirmLabel={pending?.rollback ? 'Roll back' : 'Activate'}
-        onConfirm={() => void activate()}
-        onCancel={() => setPending(null)}
+        onConfirm={() => void action.confirm()}
+        onCancel={action.cancel}
       >
         <p>
           Queries of {pending?.collection} switch to {pending?.model} at once. It is refused while

@@ -1,6 +1,5 @@
-import { useState } from 'preact/hooks';
 import { get, post } from '../api.js';
-import { Alert, Confirm, describe, Loading, useLoad } from '../components.js';
+import { Alert, Confirm, Loading, Notice, useConfirmed, useLoad } from '../components.js';
 import { duration, num } from '../format.js';
 import type { ReplayProgress } from '../types.js';
 
@@ -13,23 +12,15 @@ export function ReplaysPage() {
     [],
     2_000,
   );
-  const [pending, setPending] = useState<{ projection: string; action: Action } | null>(null);
-  const [notice, setNotice] = useState<string>();
-  const act = async (): Promise<void> => {
-    const p = pending;
-    setPending(null);
-    if (!p) return;
-    try {
-      const path = `/v1/replays/${p.projection}`;
-      if (p.action === 'start') await post(path, {});
-      else if (p.action === 'resume') await post(path, { resume: true });
-      else await post(`${path}/${p.action}`);
-      setNotice(`${p.projection}: ${p.action} requested`);
-      reload();
-    } catch (err) {
-      setNotice(describe(err));
-    }
-  };
+  const action = useConfirmed(async (p: { projection: string; action: Action }) => {
+    const path = `/v1/replays/${p.projection}`;
+    if (p.action === 'start') await post(path, {});
+    else if (p.action === 'resume') await post(path, { resume: true });
+    else await post(`${path}/${p.action}`);
+    reload();
+    return `${p.projection}: ${p.action} requested`;
+  });
+  const pending = action.pending;
   const byName = new Map((data?.items ?? []).map((r) => [r.projection, r]));
   return (
     <div>
@@ -38,11 +29,7 @@ export function ReplaysPage() {
         A replay rebuilds a read model from its streams into shadow tables, then swaps them in.
       </p>
       {error && <Alert>{error}</Alert>}
-      {notice && (
-        <p role="status" class="notice">
-          {notice}
-        </p>
-      )}
+      <Notice text={action.notice} />
       {!data ? (
         <Loading />
       ) : (
@@ -78,7 +65,7 @@ export function ReplaysPage() {
                     {!running && (
                       <button
                         type="button"
-                        onClick={() => setPending({ projection: name, action: 'start' })}
+                        onClick={() => action.ask({ projection: name, action: 'start' })}
                       >
                         Start
                       </button>
@@ -86,7 +73,7 @@ export function ReplaysPage() {
                     {running && (
                       <button
                         type="button"
-                        onClick={() => setPending({ projection: name, action: 'cancel' })}
+                        onClick={() => action.ask({ projection: name, action: 'cancel' })}
                       >
                         Cancel
                       </button>
@@ -94,7 +81,7 @@ export function ReplaysPage() {
                     {r && ['cancelled', 'interrupted', 'failed'].includes(r.status) && (
                       <button
                         type="button"
-                        onClick={() => setPending({ projection: name, action: 'resume' })}
+                        onClick={() => action.ask({ projection: name, action: 'resume' })}
                       >
                         Resume
                       </button>
@@ -102,7 +89,7 @@ export function ReplaysPage() {
                     {r && r.status === 'done' && (
                       <button
                         type="button"
-                        onClick={() => setPending({ projection: name, action: 'rollback' })}
+                        onClick={() => action.ask({ projection: name, action: 'rollback' })}
                       >
                         Roll back
                       </button>
@@ -118,8 +105,8 @@ export function ReplaysPage() {
         open={pending !== null}
         title={`${pending?.action ?? ''} the ${pending?.projection ?? ''} replay?`}
         confirmLabel={pending?.action ?? 'OK'}
-        onConfirm={() => void act()}
-        onCancel={() => setPending(null)}
+        onConfirm={() => void action.confirm()}
+        onCancel={action.cancel}
       >
         <p>
           {pending?.action === 'rollback'
