@@ -176,3 +176,23 @@ export async function apiProcess(
     },
   };
 }
+
+/** Waits until `n` documents are in the index with every chunk row written. */
+export async function waitAllIndexed(
+  sql: postgres.Sql,
+  n: number,
+  timeoutMs: number,
+): Promise<void> {
+  await waitFor(
+    async () => {
+      const [r] = await sql<{ docs: number; pending: number }[]>`
+        SELECT count(*)::int AS docs,
+               count(*) FILTER (WHERE d.chunk_count <> (SELECT count(*) FROM index_chunks c
+                 WHERE c.model_id = d.model_id AND c.tenant = d.tenant AND c.collection = d.collection AND c.document_id = d.document_id))::int AS pending
+        FROM index_documents d WHERE d.version > 0`;
+      return r!.docs === n && r!.pending === 0;
+    },
+    timeoutMs,
+    'every passage indexed',
+  );
+}

@@ -40,6 +40,7 @@ import {
   sharedDir,
   sluice,
   table,
+  waitAllIndexed,
   waitFor,
   type Passage,
 } from './lib.js';
@@ -91,18 +92,7 @@ async function pipeline(nc: NatsConnection, base: Config, databaseUrl: string, d
       }),
     ),
   );
-  await waitFor(
-    async () => {
-      const [r] = await sql<{ docs: number; pending: number }[]>`
-        SELECT count(*)::int AS docs,
-               count(*) FILTER (WHERE d.chunk_count <> (SELECT count(*) FROM index_chunks c
-                 WHERE c.model_id = d.model_id AND c.tenant = d.tenant AND c.collection = d.collection AND c.document_id = d.document_id))::int AS pending
-        FROM index_documents d WHERE d.version > 0`;
-      return r!.docs === docs.length && r!.pending === 0;
-    },
-    1_800_000,
-    'every passage indexed',
-  );
+  await waitAllIndexed(sql, docs.length, 1_800_000);
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const hwm = rssOf(p.child.pid!).peak;

@@ -32,6 +32,7 @@ import {
   sharedDir,
   sluice,
   table,
+  waitAllIndexed,
   waitFor,
 } from './lib.js';
 
@@ -136,18 +137,7 @@ async function pipelineRun(traced: boolean, otlpUrl: string): Promise<number> {
       }),
     ),
   );
-  await waitFor(
-    async () => {
-      const [r] = await sql<{ n: number }[]>`
-        SELECT count(*)::int AS n FROM index_documents d
-        WHERE d.chunk_count = (SELECT count(*) FROM index_chunks c
-          WHERE c.model_id = d.model_id AND c.tenant = d.tenant
-            AND c.collection = d.collection AND c.document_id = d.document_id)`;
-      return r!.n === docs.length;
-    },
-    600_000,
-    'every passage indexed',
-  );
+  await waitAllIndexed(sql, docs.length, 600_000);
   const docsPerSecond = docs.length / ((performance.now() - t0) / 1000);
   await sql.end();
   p.child.kill('SIGTERM');
