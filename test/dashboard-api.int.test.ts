@@ -123,6 +123,30 @@ describe('the dashboard API', () => {
     expect((await as('reader').get('/v1/documents/kb/none/events')).json.items).toEqual([]);
   });
 
+  it('collections count documents per status; models show coverage and switch for admins', async () => {
+    const c = await as('reader').get('/v1/collections');
+    expect(c.json.items).toEqual([
+      expect.objectContaining({ name: 'kb', statuses: { indexed: 1 } }),
+    ]);
+    const m = await as('reader').get('/v1/models');
+    const model = config.models[0]!;
+    expect(m.json.collections).toEqual([
+      {
+        collection: 'kb',
+        active: null,
+        previous: null,
+        coverage: { [model]: { documents: 1, indexed: 1 } },
+      },
+    ]);
+    expect((await as('reader').put('/v1/collections/kb/model', { model })).status).toBe(403);
+    const unknown = await as('admin').put('/v1/collections/kb/model', { model: 'nope' });
+    expect([unknown.status, unknown.json.error.code]).toEqual([400, 'MODEL_UNKNOWN']);
+    expect((await as('admin').put('/v1/collections/kb/model', { model })).json).toMatchObject({
+      active: model,
+      coverage: { documents: 1, indexed: 1 },
+    });
+  });
+
   it('the event log reads a structured-mode event and lists an unreadable one', async () => {
     const ref = { tenant: 'acme', collection: 'kb', documentId: 'raw' };
     const subject = new Subjects(config.namespace).event(ref);
@@ -148,30 +172,6 @@ describe('the dashboard API', () => {
     ]);
   });
 
-  it('collections count documents per status; models show coverage and switch for admins', async () => {
-    const c = await as('reader').get('/v1/collections');
-    expect(c.json.items).toEqual([
-      expect.objectContaining({ name: 'kb', statuses: { indexed: 1 } }),
-    ]);
-    const m = await as('reader').get('/v1/models');
-    const model = config.models[0]!;
-    expect(m.json.collections).toEqual([
-      {
-        collection: 'kb',
-        active: null,
-        previous: null,
-        coverage: { [model]: { documents: 1, indexed: 1 } },
-      },
-    ]);
-    expect((await as('reader').put('/v1/collections/kb/model', { model })).status).toBe(403);
-    const unknown = await as('admin').put('/v1/collections/kb/model', { model: 'nope' });
-    expect([unknown.status, unknown.json.error.code]).toEqual([400, 'MODEL_UNKNOWN']);
-    expect((await as('admin').put('/v1/collections/kb/model', { model })).json).toMatchObject({
-      active: model,
-      coverage: { documents: 1, indexed: 1 },
-    });
-  });
-
   it('dead letters filter by code and tenant', async () => {
     // The unreadable event above was dead-lettered by the chunker.
     const list = (q: string) => as('operator').get(`/v1/dead-letters?${q}`);
@@ -191,5 +191,16 @@ describe('the dashboard API', () => {
     const r = await as('operator').post('/v1/replays/documents/rollback', {});
     expect(r.status).toBe(409);
     expect(r.json.error.code).toBe('ROLLBACK_UNAVAILABLE');
+  });
+
+  it('stopping the API ends open pipeline streams instead of waiting for them', async () => {
+    const res = await fetch(`${address}/v1/pipeline/stream`, {
+      headers: { authorization: `Bearer ${keys.operator}` },
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    await t.app.stop();
+    // The stream ends: before, the stop waited for the client to leave, for ever.
+    for (;;) if ((await reader.read()).done) break;
   });
 });

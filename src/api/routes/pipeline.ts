@@ -23,6 +23,13 @@ export function registerPipelineRoutes(
   history: MetricsHistory,
 ): void {
   const config = { operator: true };
+  // Open streams end when the API closes: a stream never ends on its own, and the
+  // server would wait for it.
+  const streams = new Set<() => void>();
+  app.addHook('preClose', (done) => {
+    for (const end of streams) end();
+    done();
+  });
   app.get(
     '/v1/pipeline',
     {
@@ -50,12 +57,19 @@ export function registerPipelineRoutes(
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
-        connection: 'keep-alive',
+        // The socket goes with the stream, so stopping the API does not wait for it to idle.
+        connection: 'close',
         'x-accel-buffering': 'no',
       });
       let previous = history.lastDurables;
       let closed = false;
-      request.raw.once('close', () => (closed = true));
+      let wake: (() => void) | undefined;
+      const end = (): void => {
+        closed = true;
+        wake?.();
+      };
+      streams.add(end);
+      request.raw.once('close', end);
       while (!closed) {
         try {
           const current = await reader.sample();
@@ -66,8 +80,15 @@ export function registerPipelineRoutes(
           const message = err instanceof Error ? err.message : String(err);
           if (!closed) res.write(`event: error\ndata: ${JSON.stringify({ message })}\n\n`);
         }
-        await new Promise((r) => setTimeout(r, PIPELINE_STREAM_MS));
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, PIPELINE_STREAM_MS);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
       }
+      streams.delete(end);
       res.end();
     },
   );
