@@ -75,7 +75,7 @@ export async function startApiRole(
   const waiters = new DocumentWaiters(queries.sql, log);
   await waiters.start();
   const declared = declareTopology(config);
-  const reader = new PipelineStatusReader(nc, jsm, config);
+  const reader = new PipelineStatusReader(nc, jsm, config, letters);
   const history = new MetricsHistory({ reader, logger: log });
   history.start();
   const app = await buildApp({

@@ -55,13 +55,17 @@ export class PipelineStatusReader {
     private readonly jsm: JetStreamManager,
     private readonly config: Pick<Config, 'namespace' | 'models'> &
       Parameters<typeof declareTopology>[0],
+    /** The process's dead letters, when it has them already. */
+    letters?: DeadLetters,
   ) {
     this.declared = declareTopology(config).consumers;
-    this.letters = new DeadLetters(
-      nc,
-      config.namespace,
-      new PipelinePublisher({ nc, source: 'urn:sluice:status' }),
-    );
+    this.letters =
+      letters ??
+      new DeadLetters(
+        nc,
+        config.namespace,
+        new PipelinePublisher({ nc, source: 'urn:sluice:status' }),
+      );
   }
 
   async sample(): Promise<DurableSample> {
