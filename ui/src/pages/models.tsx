@@ -3,7 +3,8 @@ import { Alert, Confirm, Loading, Notice, useConfirmed, useLoad } from '../compo
 import type { Me, ModelsView } from '../types.js';
 
 export function ModelsPage({ me }: { me: Me }) {
-  const { data, error, reload } = useLoad(() => get<ModelsView>('/v1/models'), [], 5_000);
+  // Loaded once (and after a switch): coverage counts every document, which is not for polling.
+  const { data, error, reload } = useLoad(() => get<ModelsView>('/v1/models'));
   const action = useConfirmed(
     async (p: { collection: string; model: string; rollback: boolean }) => {
       await put(`/v1/collections/${enc(p.collection)}/model`, { model: p.model });
