@@ -1,10 +1,9 @@
 import type { AppContext } from '../app/context.js';
 import type { RoleHandle } from '../app/role.js';
-import { documentsSources, projectionHandler } from '../projections/projector.js';
-import { DurableConsumer } from '../runtime/consumer.js';
+import { documentsSources, projectionConsumer } from '../projections/projector.js';
 import { runtimeDeps } from '../runtime/deps.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
-import { Subjects, durables, streamName } from '../topology/index.js';
+import { Subjects, durables } from '../topology/index.js';
 import { Announcer } from './announce.js';
 import { Dispatcher } from './dispatcher.js';
 import { WebhookAllowlist } from './ssrf.js';
@@ -25,18 +24,8 @@ export async function startOutputRole(
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:output' });
   const deps = runtimeDeps(config, nc, logger, publisher, ctx.breakers);
   const announcer = new Announcer(ctx.database.sql);
-  const consumers = documentsSources(subjects, announcer).map(
-    (source) =>
-      new DurableConsumer(
-        {
-          durable: durables.output(source.stream),
-          stream: source.stream,
-          batchSize: 256,
-          batchWaitMs: 20,
-          handler: projectionHandler(source, streamName(config.namespace, source.stream)),
-        },
-        deps,
-      ),
+  const consumers = documentsSources(subjects, announcer).map((source) =>
+    projectionConsumer(source, durables.output(source.stream), config.namespace, deps),
   );
   const dispatcher = new Dispatcher({
     sql: ctx.database.sql,

@@ -1,8 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { BatchHandler, Delivery } from '../runtime/consumer.js';
+import {
+  DurableConsumer,
+  type BatchHandler,
+  type Delivery,
+  type RuntimeDeps,
+} from '../runtime/consumer.js';
 import { decodeDocumentEvent, decodePipelineEvent } from '../runtime/decode.js';
 import { isSluiceError } from '../errors/index.js';
-import type { Subjects } from '../topology/index.js';
+import { streamName, type Subjects } from '../topology/index.js';
 import type { CollectionsStore } from './collections/store.js';
 import type { CollectionInput } from './collections/fold.js';
 import type { DocInput } from './documents/fold.js';
@@ -46,6 +51,29 @@ export function projectionHandler<I>(
     if (seq > 0) await source.apply(items, { stream: streamName, seq });
     return results;
   };
+}
+
+/**
+ * A durable feeding one projection from one stream: big batches (one transaction
+ * each), a short wait to fill them. The projector's read models and the output role's
+ * deliveries are all fed this way.
+ */
+export function projectionConsumer<I>(
+  source: ProjectionSource<I>,
+  durable: string,
+  namespace: string,
+  deps: RuntimeDeps,
+): DurableConsumer {
+  return new DurableConsumer(
+    {
+      durable,
+      stream: source.stream,
+      batchSize: 256,
+      batchWaitMs: 20,
+      handler: projectionHandler(source, streamName(namespace, source.stream)),
+    },
+    deps,
+  );
 }
 
 /** When an event happened: its `time`, else when the stream stored it. */

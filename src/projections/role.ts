@@ -1,15 +1,15 @@
 import type { AppContext } from '../app/context.js';
 import type { RoleHandle } from '../app/role.js';
-import { DurableConsumer } from '../runtime/consumer.js';
+import type { DurableConsumer } from '../runtime/consumer.js';
 import { runtimeDeps } from '../runtime/deps.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
-import { Subjects, durables, streamName } from '../topology/index.js';
+import { Subjects, durables } from '../topology/index.js';
 import { CollectionsStore } from './collections/store.js';
 import { DocumentsStore } from './documents/store.js';
 import {
   collectionsSources,
   documentsSources,
-  projectionHandler,
+  projectionConsumer,
   type ProjectionSource,
 } from './projector.js';
 
@@ -28,20 +28,15 @@ export async function startProjectorRole(ctx: AppContext): Promise<RoleHandle> {
     projection: 'documents' | 'collections',
     sources: ProjectionSource<I>[],
   ): void => {
-    for (const source of sources) {
+    for (const source of sources)
       consumers.push(
-        new DurableConsumer(
-          {
-            durable: durables.projection(projection, source.stream),
-            stream: source.stream,
-            batchSize: 256,
-            batchWaitMs: 20,
-            handler: projectionHandler(source, streamName(config.namespace, source.stream)),
-          },
+        projectionConsumer(
+          source,
+          durables.projection(projection, source.stream),
+          config.namespace,
           deps,
         ),
       );
-    }
   };
   add('documents', documentsSources(subjects, new DocumentsStore(ctx.database.sql)));
   add('collections', collectionsSources(subjects, new CollectionsStore(ctx.database.sql)));
