@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../src/app/start.js';
 import type { Config } from '../src/config/index.js';
 import { Subjects } from '../src/topology/index.js';
-import { startTracing, type Tracing } from '../src/tracing/index.js';
+import { startTracing, type Tracing } from '../src/tracing/provider.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
 import { memoryLogger } from './harness/log-sink.js';

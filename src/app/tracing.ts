@@ -1,11 +1,16 @@
 import type { Config } from '../config/index.js';
-import { startTracing, type Tracing } from '../tracing/index.js';
+import type { Tracing } from '../tracing/provider.js';
 
-/** Starts tracing as the configuration asks (off unless an OTLP endpoint is set). */
-export function startConfiguredTracing(
+/**
+ * Starts tracing as the configuration asks: off (and the OpenTelemetry SDK not even
+ * loaded, about 100 ms at import) unless an OTLP endpoint is set.
+ */
+export async function startConfiguredTracing(
   config: Config,
   roles: readonly string[],
-): Tracing | undefined {
+): Promise<Tracing | undefined> {
+  if (!config.otlpEndpoint && !config.otlpTracesEndpoint) return undefined;
+  const { startTracing } = await import('../tracing/provider.js');
   return startTracing({
     ...(config.otlpEndpoint ? { endpoint: config.otlpEndpoint } : {}),
     ...(config.otlpTracesEndpoint ? { tracesEndpoint: config.otlpTracesEndpoint } : {}),

@@ -1,3 +1,5 @@
+// The SDK (provider.ts) is loaded only when tracing is started (app/tracing.ts): it
+// costs about 100 ms at import, and every CLI command loads this module through the logger.
 export {
   endSpan,
   extractTrace,
@@ -9,4 +11,3 @@ export {
   traceFields,
   tracer,
 } from './messaging.js';
-export { startTracing, type Tracing, type TracingOptions } from './provider.js';

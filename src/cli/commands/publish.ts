@@ -57,7 +57,7 @@ export function publishCommand(config: () => Config): Command {
         const cfg = config();
         const logger = createLogger({ level: cfg.logLevel === 'info' ? 'warn' : cfg.logLevel });
         const nc = await connectNats({ servers: cfg.natsUrl, name: 'sluice-publish', logger });
-        const tracing = startConfiguredTracing(cfg, ['publish']);
+        const tracing = await startConfiguredTracing(cfg, ['publish']);
         try {
           const producer = new Producer({
             nc,

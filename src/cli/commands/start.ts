@@ -25,7 +25,7 @@ export function startCommand(config: () => Config): Command {
         level: cfg.logLevel,
         pretty: wantsPretty(cfg.logFormat, process.stdout.isTTY),
       });
-      const tracing = startConfiguredTracing(cfg, cfg.roles);
+      const tracing = await startConfiguredTracing(cfg, cfg.roles);
       if (tracing)
         logger.info({ endpoint: cfg.otlpTracesEndpoint || cfg.otlpEndpoint }, 'tracing on');
       const app = await startApp(cfg, logger);
