@@ -63,11 +63,16 @@ export default async function setup(project: TestProject): Promise<void> {
   try {
     await admin`SELECT pg_advisory_lock(4242)`;
     const now = Math.floor(Date.now() / 1000);
-    for (const { datname } of await admin<{ datname: string }[]>`
-      SELECT datname FROM pg_database WHERE datname LIKE 'sluice\_test\_%' OR datname LIKE 'sluice\_tpl\_%'`) {
-      const born = Number(/^sluice_test_(\d+)_/.exec(datname)?.[1] ?? now);
-      const staleTemplate = datname.startsWith('sluice_tpl_') && datname !== template;
-      if (staleTemplate || now - born > STALE_AFTER_S) {
+    // A template's comment holds when it was built: another checkout (another branch,
+    // other migrations) may be using its own template on the same server right now, so
+    // a template is dropped only once it is as stale as a test database.
+    for (const { datname, built } of await admin<{ datname: string; built: string | null }[]>`
+      SELECT datname, shobj_description(oid, 'pg_database') AS built FROM pg_database
+      WHERE datname LIKE 'sluice\_test\_%' OR datname LIKE 'sluice\_tpl\_%'`) {
+      const born = datname.startsWith('sluice_tpl_')
+        ? Number(built ?? 0)
+        : Number(/^sluice_test_(\d+)_/.exec(datname)?.[1] ?? now);
+      if (datname !== template && now - born > STALE_AFTER_S) {
         await admin.unsafe(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
       }
     }
@@ -85,6 +90,7 @@ export default async function setup(project: TestProject): Promise<void> {
         await db.close();
       }
       await admin.unsafe(`ALTER DATABASE "${building}" RENAME TO "${template}"`);
+      await admin.unsafe(`COMMENT ON DATABASE "${template}" IS '${now}'`);
     }
   } finally {
     await admin`SELECT pg_advisory_unlock(4242)`.catch(() => {});
