@@ -1,11 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
 
-const UP = join(packageRoot, 'infra/local/up');
 const glibc =
   spawnSync('getconf', ['GNU_LIBC_VERSION']).stdout.toString().trim().split(' ')[1] ?? '';
 const [major, minor] = glibc.split('.').map(Number);
@@ -18,25 +26,39 @@ const NOBODY = 65534;
 /**
  * infra/local/up as a newcomer who is not root and has no PostgreSQL: it must fail,
  * say what is missing and how to get it, export nothing and leave nothing running.
- * As root the test drops to nobody; as another user it runs as that user.
+ * As root the test drops to nobody; as another user it runs as that user. The scripts run
+ * from a copy in a folder that user owns: the checkout itself may sit where nobody can
+ * read it (a root's home, a folder made by mktemp -d).
  */
 describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to one', () => {
   let home: string;
   let nats: string;
+  let UP: string;
+  let START: string;
   beforeAll(() => {
     home = mkdtempSync(join(tmpdir(), 'sluice-nonroot-'));
     // The harness's nats-server, where a user without root can run it.
     nats = join(home, 'nats-server');
     copyFileSync(inject('natsServerBin'), nats);
     chmodSync(nats, 0o755);
+    // What the scripts need of a checkout; an installed node_modules (its lockfile
+    // stamp) lets scripts/start go straight to provisioning, as after `npm ci`.
+    const checkout = join(home, 'sluice');
+    cpSync(join(packageRoot, 'infra/local'), join(checkout, 'infra/local'), { recursive: true });
+    for (const f of ['scripts/start', 'scripts/setup.sh', 'package-lock.json'])
+      cpSync(join(packageRoot, f), join(checkout, f));
+    mkdirSync(join(checkout, 'node_modules'));
+    writeFileSync(join(checkout, 'node_modules/.package-lock.json'), '{}');
+    UP = join(checkout, 'infra/local/up');
+    START = join(checkout, 'scripts/start');
     chmodSync(home, 0o755);
-    if (isRoot) chownSync(home, NOBODY, NOBODY);
+    if (isRoot) spawnSync('chown', ['-R', `${NOBODY}:${NOBODY}`, home]);
   });
   afterAll(() => {
     rmSync(home, { recursive: true, force: true });
   });
 
-  const up = (env: Record<string, string>, script = UP) => {
+  const up = (env: Record<string, string>, script?: string) => {
     const vars = {
       HOME: home,
       PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -60,11 +82,11 @@ describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to 
             '-i',
             ...args,
             'bash',
-            script,
+            script ?? UP,
           ],
           limit,
         )
-      : spawnSync('env', ['-i', ...args, 'bash', script], limit);
+      : spawnSync('env', ['-i', ...args, 'bash', script ?? UP], limit);
     return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   };
   const natsRunning = () =>
@@ -93,7 +115,7 @@ describe.skipIf(!oldGlibc)('infra/local/up without root, PostgreSQL or a way to 
   it('stops scripts/start there too, before Sluice starts', () => {
     const r = up(
       { SLUICE_NATS_SERVER: nats, PATH: `${dirname(process.execPath)}:/usr/bin:/bin` },
-      join(packageRoot, 'scripts/start'),
+      START,
     );
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('nothing was started');
