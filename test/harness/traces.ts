@@ -48,3 +48,14 @@ export const documentTracePath = [
   'send status',
   'process status',
 ];
+
+/**
+ * Whether a span that matches ends the whole document path: the condition the tracing
+ * tests wait for, since a status of an earlier stage may reach the projection first.
+ */
+export function reachedEnd(spans: SpanNode[], match: (s: SpanNode) => boolean): boolean {
+  const want = documentTracePath.join(' → ');
+  return traceTree(spans)
+    .paths(match)
+    .some((p) => p.join(' → ') === want);
+}
