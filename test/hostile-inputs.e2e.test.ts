@@ -9,7 +9,7 @@ import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { dedupeId } from '../src/producers/index.js';
 import { errorCodes } from '../src/errors/index.js';
 import { Subjects, deleteNamespace, streamName } from '../src/topology/index.js';
-import { healthProbe } from './harness/health-probe.js';
+import { HEALTHZ_BOUND_MS, healthProbe } from './harness/health-probe.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { testModelsDir } from './harness/models.js';
 import { pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
@@ -34,7 +34,7 @@ import {
  * mixed into a stream of valid documents, against a real Sluice process. Every input
  * must end rejected with a stable code, deduplicated, indexed, or in exactly one dead
  * letter with a stable code; every valid document indexed once and in no dead letter;
- * the process alive; /healthz answering within 100 ms throughout.
+ * the process alive; /healthz answering throughout (within HEALTHZ_BOUND_MS: no freeze).
  *
  *   npx vitest run test/hostile-inputs.e2e.test.ts     (prints the table)
  */
@@ -542,9 +542,9 @@ describe('hostile inputs', () => {
       );
     expect(wrong).toEqual([]);
     expect(results.filter((x) => (x.letters ?? 0) > 1)).toEqual([]);
-    // /healthz answered every probe, each within 100 ms.
+    // /healthz answered every probe, each within HEALTHZ_BOUND_MS.
     expect(healthz.length).toBeGreaterThan(10);
-    expect(Math.max(...healthz)).toBeLessThanOrEqual(100);
+    expect(Math.max(...healthz)).toBeLessThanOrEqual(HEALTHZ_BOUND_MS);
   }, 600_000);
 
   /** Waits until the pipeline is idle, then finds what became of each input. */

@@ -1,6 +1,14 @@
 import { Worker } from 'node:worker_threads';
 
 /**
+ * The most a /healthz answer may take while a test loads the process. The tests guard
+ * against blocking the event loop (a 30 s freeze, a parse that never yields), not against
+ * a slow machine: a loaded 2-core machine showed 170 ms, so the bound sits above ten times
+ * that. The figure each test saw is printed; tight figures belong in bench/.
+ */
+export const HEALTHZ_BOUND_MS = 2_000;
+
+/**
  * /healthz probed every 100 ms from a thread of its own, so the test's own work cannot
  * delay the probe; stop() returns every latency in ms (1e9 for a failure or timeout).
  */
@@ -16,7 +24,7 @@ export function healthProbe(url: string): { stop: () => Promise<number[]> } {
          try { const r = await fetch(workerData, { signal: AbortSignal.timeout(5000) }); await r.text();
                times.push(r.ok ? performance.now() - t0 : 1e9); }
          catch { times.push(1e9); }
-         if (times.at(-1) > 100) console.log('slow /healthz', Date.now(), times.at(-1));
+         if (times.at(-1) > 250) console.log('slow /healthz', Date.now(), times.at(-1));
          await new Promise((r) => setTimeout(r, 100));
        }
        parentPort.postMessage(times);
