@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../../src/config/index.js';
 import type { Sql } from '../../src/db/index.js';
 import { STATIC_MODEL, RANDOM_MODEL, hasModel, testModelsDir } from './models.js';
@@ -53,4 +55,37 @@ export async function indexedDocs(sql: Sql): Promise<Map<string, IndexedDoc>> {
     LEFT JOIN index_chunks c USING (model_id, tenant, collection, document_id)
     GROUP BY d.document_id, d.version, d.deleted, d.chunk_count`;
   return new Map(rows.map((r) => [r.document_id, r]));
+}
+
+/**
+ * Whether a namespace's whole pipeline is idle: every consumer of its streams has
+ * acknowledged everything it was given, and no stream grew while that was checked. A
+ * stage publishes its output before it acks its input, so a message in flight shows
+ * either as a consumer's pending work or as a stream that grew during the look.
+ */
+export async function pipelineIdle(nc: NatsConnection, namespace: string): Promise<boolean> {
+  const jsm = await jetstreamManager(nc);
+  const prefix = `${namespace.toUpperCase()}_`;
+  const lastSeqs = async (): Promise<string> => {
+    const seqs: string[] = [];
+    for await (const s of jsm.streams.list())
+      if (s.config.name.startsWith(prefix)) seqs.push(`${s.config.name}:${s.state.last_seq}`);
+    return seqs.sort().join(',');
+  };
+  const before = await lastSeqs();
+  for await (const s of jsm.streams.list()) {
+    if (!s.config.name.startsWith(prefix)) continue;
+    for await (const c of jsm.consumers.list(s.config.name))
+      if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+  }
+  return (await lastSeqs()) === before;
+}
+
+/** Waits until pipelineIdle holds. */
+export async function untilIdle(
+  nc: NatsConnection,
+  namespace: string,
+  timeoutMs = 120_000,
+): Promise<void> {
+  await until(() => pipelineIdle(nc, namespace), timeoutMs, `namespace ${namespace} idle`);
 }
