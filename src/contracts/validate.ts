@@ -22,22 +22,32 @@ export interface ValidationIssue {
   message: string;
 }
 
-// strictRequired off: the oneOf branches name properties declared on the parent object.
-const ajv = new Ajv2020({
-  allErrors: true,
-  strict: true,
-  strictRequired: false,
-  allowUnionTypes: true,
-});
-addFormats(ajv, ['uri', 'uri-reference', 'date-time']);
-
-const validateAttributes = ajv.compile(CloudEventAttributes);
-const validateData = Object.fromEntries(
-  Object.entries({ ...eventTypes, ...pipelineEventTypes }).map(([type, spec]) => [
-    type,
-    ajv.compile(spec.schema),
-  ]),
-) as Record<EventType | PipelineEventType, ValidateFunction>;
+// Schemas compile on first use, not at import: compiling them all costs seconds of CPU that
+// a CLI command which never validates an event (keys, webhooks, status) would pay.
+let ajv: Ajv2020 | undefined;
+const compiled = new Map<string, ValidateFunction>();
+function compile<T = unknown>(key: string, schema: object): ValidateFunction<T> {
+  let v = compiled.get(key);
+  if (v === undefined) {
+    if (ajv === undefined) {
+      // strictRequired off: the oneOf branches name properties declared on the parent object.
+      ajv = new Ajv2020({
+        allErrors: true,
+        strict: true,
+        strictRequired: false,
+        allowUnionTypes: true,
+      });
+      addFormats(ajv, ['uri', 'uri-reference', 'date-time']);
+    }
+    v = ajv.compile(schema);
+    compiled.set(key, v);
+  }
+  return v as ValidateFunction<T>;
+}
+const dataSpecs: Record<EventType | PipelineEventType, { schema: object }> = {
+  ...eventTypes,
+  ...pipelineEventTypes,
+};
 
 function escapePointer(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -126,7 +136,8 @@ function checkEnvelope(
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw invalid([{ pointer: '', message: 'must be a JSON object (a CloudEvent)' }]);
   }
-  if (!validateAttributes(event)) throw invalid(toIssues(validateAttributes.errors, ''));
+  const attributes = compile<Record<string, unknown>>('attributes', CloudEventAttributes);
+  if (!attributes(event)) throw invalid(toIssues(attributes.errors, ''));
   checkTime(event);
   const issue = unstorable(event);
   if (issue) throw invalid([issue]);
@@ -147,7 +158,7 @@ function unknownType(type: string, known: string[]): SluiceError {
 
 function checkData(event: Record<string, unknown>, type: EventType | PipelineEventType): void {
   if (!('data' in event)) throw invalid([{ pointer: '/data', message: 'is required' }]);
-  const check = validateData[type];
+  const check = compile(type, dataSpecs[type].schema);
   if (!check(event.data)) throw invalid(toIssues(check.errors, '/data'));
 }
 
