@@ -58,8 +58,9 @@ export async function indexedDocs(sql: Sql): Promise<Map<string, IndexedDoc>> {
 }
 
 /**
- * Whether a namespace's whole pipeline is idle: every consumer of its streams has
- * acknowledged everything it was given, and no stream grew while that was checked. A
+ * Whether a namespace's whole pipeline is idle: every consumer of its streams that is
+ * consumed from has acknowledged everything it was given, and no stream grew while that
+ * was checked. A
  * stage publishes its output before it acks its input, so a message in flight shows
  * either as a consumer's pending work or as a stream that grew during the look.
  */
@@ -75,8 +76,12 @@ export async function pipelineIdle(nc: NatsConnection, namespace: string): Promi
   const before = await lastSeqs();
   for await (const s of jsm.streams.list()) {
     if (!s.config.name.startsWith(prefix)) continue;
-    for await (const c of jsm.consumers.list(s.config.name))
-      if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
+    for await (const c of jsm.consumers.list(s.config.name)) {
+      // A durable of a role that does not run here (declared with the topology, never
+      // pulled from) is not part of this pipeline.
+      const consumed = c.delivered.stream_seq > 0 || c.num_waiting > 0;
+      if (consumed && (c.num_pending > 0 || c.num_ack_pending > 0)) return false;
+    }
   }
   return (await lastSeqs()) === before;
 }
