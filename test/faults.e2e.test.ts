@@ -269,7 +269,7 @@ describe('faults', () => {
     NATS_OUTAGE_S * 1000 + 600_000,
   );
 
-  it('a 1 MB text without spaces is chunked while /healthz answers every probe within 100 ms', async () => {
+  it('a 1 MB text without spaces is chunked while /healthz answers every probe', async () => {
     const db = await createTestDatabase();
     fixture = await startFixture({
       natsUrl: testConfig().natsUrl.join(','),
@@ -317,13 +317,13 @@ describe('faults', () => {
     expect(Math.max(...healthz)).toBeLessThanOrEqual(HEALTHZ_BOUND_MS);
   }, 300_000);
 
-  it('splits 1 MB and 16 MB of CJK without spaces in time linear in the length', async () => {
+  it('splits 1 MB and 4 MB of CJK without spaces in time linear in the length', async () => {
     const spec = await ensureModel(testModelsDir(), pipelineModel, 'fp32', false);
     const splitter = new Splitter({ tokenizerDir: spec.dir, maxTokens: 254, overlapTokens: 32 });
     try {
       await splitter.start();
       const rows: { mb: number; chunks: number; ms: number }[] = [];
-      for (const mb of [1, 16]) {
+      for (const mb of [1, 4]) {
         const chars = Math.floor((mb * 1024 * 1024) / 3);
         const text = Array.from({ length: chars }, (_, i) =>
           String.fromCharCode(0x4e00 + ((i * 7919) % 20902)),
@@ -332,14 +332,15 @@ describe('faults', () => {
         const chunks = await splitter.split(text, 'text/plain');
         rows.push({ mb, chunks: chunks.length, ms: Math.round(performance.now() - t0) });
       }
-      const [one, sixteen] = rows as [(typeof rows)[0], (typeof rows)[0]];
+      const [one, four] = rows as [(typeof rows)[0], (typeof rows)[0]];
       console.log(
-        `\nSplitting CJK without spaces: 1 MB ${one.ms} ms (${one.chunks} chunks), 16 MB ${sixteen.ms} ms ` +
-          `(${sixteen.chunks} chunks): ${(sixteen.ms / one.ms).toFixed(1)}× the time for 16× the text\n`,
+        `\nSplitting CJK without spaces: 1 MB ${one.ms} ms (${one.chunks} chunks), 4 MB ${four.ms} ms ` +
+          `(${four.chunks} chunks): ${(four.ms / one.ms).toFixed(1)}× the time for 4× the text\n`,
       );
-      // The work is proportional: 16 times the chunks (the time is printed, never asserted).
-      expect(sixteen.chunks / one.chunks).toBeGreaterThan(15);
-      expect(sixteen.chunks / one.chunks).toBeLessThan(17);
+      // The work is proportional: 4 times the chunks (the time is printed, never asserted;
+      // split.unit.test.ts asserts the tokenizer calls per chunk stay flat as runs grow).
+      expect(four.chunks / one.chunks).toBeGreaterThan(3.8);
+      expect(four.chunks / one.chunks).toBeLessThan(4.2);
     } finally {
       await splitter.close();
     }
