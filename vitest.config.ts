@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Three kinds of test, told apart by file name: *.unit.test.ts (pure logic, no servers),
@@ -8,8 +9,17 @@ const servers = {
   hookTimeout: 180_000,
 };
 
+/**
+ * Test files run side by side: most of an integration or end-to-end test's time is spent
+ * waiting for a pipeline, and vitest's default (one worker fewer than the cores: one file
+ * at a time on 2 cores) leaves the CPU idle. Every file has its own namespace, database
+ * and ports. SLUICE_TEST_WORKERS overrides (1 runs the files one by one).
+ */
+const workers = Number(process.env.SLUICE_TEST_WORKERS ?? availableParallelism() + 1);
+
 export default defineConfig({
   test: {
+    maxWorkers: workers,
     projects: [
       { extends: true, test: { name: 'unit', include: ['{src,test,bench}/**/*.unit.test.ts'] } },
       {
