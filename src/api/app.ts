@@ -15,7 +15,7 @@ import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Sql } from '../db/index.js';
-import type { WebhookAllowlist } from '../output/ssrf.js';
+import { checkTarget, WebhookAllowlist } from '../output/ssrf.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
 import { registerReplayRoutes } from './routes/replays.js';
@@ -119,6 +119,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...deps.ingest,
     // The tenant comes from the key; only with authentication off may a caller write anywhere.
     tenantOf: (request) => (deps.auth.mode === 'off' ? undefined : request.principal?.tenant),
+    // Callbacks go through the outbound guard at ingest too; without a webhooks setting
+    // no private target is allowed.
+    checkCallback: (url) => checkTarget(url, deps.webhooks?.allow ?? new WebhookAllowlist([])),
   });
   if (deps.queries) {
     registerSearchRoute(app, deps.queries);
