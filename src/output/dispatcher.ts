@@ -209,8 +209,8 @@ export class Dispatcher {
       'webhook-signature': sign(secret, c.id, timestamp, body),
     });
     const latencyMs = Math.round(performance.now() - started);
-    const label = c.subscription_id ?? 'callback';
-    webhookSeconds.observe({ subscription: label }, latencyMs / 1000);
+    const label = c.subscription_id === null ? 'callback' : 'subscription';
+    webhookSeconds.observe({ target: label }, latencyMs / 1000);
     const ok = r.status !== undefined && r.status >= 200 && r.status < 300;
     const gone = r.status === 410;
     const outcome = ok
@@ -220,7 +220,7 @@ export class Dispatcher {
         : r.refused || attempt >= this.o.maxAttempts
           ? 'dead'
           : 'retry';
-    webhookDeliveriesTotal.inc({ subscription: label, outcome });
+    webhookDeliveriesTotal.inc({ target: label, outcome });
     await this.o.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
       await tx`
