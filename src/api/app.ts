@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
 import type { Replayer } from '../replay/index.js';
-import { installAuth, type AuthMode } from './auth.js';
+import { installAuth, isDocsUrl, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { installTracing } from './tracing.js';
 import type { RedriveJobs } from './redrive-jobs.js';
@@ -103,8 +103,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // limits are per API key, and a refused request costs no parsing.
     hook: 'onRequest',
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
-    allowList: (request) =>
-      request.routeOptions.config?.public === true || request.url.startsWith('/docs'),
+    allowList: (request) => request.routeOptions.config?.scope === 'none' || isDocsUrl(request.url),
     errorResponseBuilder: (_request, context) =>
       new SluiceError(
         'RATE_LIMITED',

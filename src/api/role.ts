@@ -12,6 +12,7 @@ import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
+import type { DeclaredRoute } from './auth.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
@@ -22,7 +23,7 @@ import { pipelineCheck } from '../app/ops-server.js';
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
   ctx: AppContext,
-): Promise<RoleHandle & { address: string; waiters: DocumentWaiters }> {
+): Promise<RoleHandle & { address: string; waiters: DocumentWaiters; routes: DeclaredRoute[] }> {
   const { config, logger, nc } = ctx;
   const log = logger.child({ module: 'api' });
   const producer = new Producer({
@@ -137,6 +138,7 @@ export async function startApiRole(
     name: 'api',
     address,
     waiters,
+    routes: app.routeTable,
     stop: async () => {
       await history.stop();
       await waiters.close();

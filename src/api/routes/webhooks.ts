@@ -15,7 +15,7 @@ import {
   rotateCallbackSecret,
   webhookEventTypes,
 } from '../../output/subscriptions.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 
 const CreateBody = Type.Object(
@@ -57,7 +57,7 @@ export function registerWebhookRoutes(
   sql: Sql,
   allow: WebhookAllowlist,
 ): void {
-  const config = { admin: true };
+  const config = routeScope.admin;
   const tags = ['webhooks'];
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/v1/webhooks',

@@ -93,6 +93,8 @@ function registerRoute(
   app.post(
     '/v1/events',
     {
+      // A plain key writes to its own tenant only (tenantOf).
+      config: { scope: 'plain', owns: 'tenant' },
       bodyLimit: options.bodyLimit,
       schema: {
         tags: ['ingest'],
