@@ -73,6 +73,17 @@ describe('read-your-writes', () => {
     expect(found.json.results.map((r: { documentId: string }) => r.documentId)).toContain('quokka');
   });
 
+  it('without wait, answers what one look finds: never a 409 with status unknown', async () => {
+    // The wait's timer used to win against the first read: 12 of 40 answered 409 "unknown".
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => api().get('/v1/documents/kb/quokka?minVersion=1')),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const ahead = await api().get('/v1/documents/kb/quokka?minVersion=999999');
+    expect(ahead.status).toBe(409);
+    expect(ahead.json.error.details.status).toBe('indexed');
+  });
+
   it('searches only once the version is searchable (consistentWith)', async () => {
     const res = await api().post(
       '/v1/events',
