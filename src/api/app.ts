@@ -29,6 +29,9 @@ import type { PipelineStatusReader } from '../pipeline-status/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { installValidation } from './validation.js';
 
+/** Longest path parameter, URL-encoded: a 1,024-character id of 4-byte characters, and room. */
+export const MAX_PARAM_LENGTH = 16 * 1024;
+
 /** Largest request body of every route but ingest: searches and settings are small. */
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -66,6 +69,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: API_BODY_LIMIT,
+    // A document id may be 1,024 characters of any Unicode: up to 12 characters each
+    // once URL-encoded (%F0%9F%98%80). Fastify's default of 100 answered such ids 404.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Request lines would drown the logs at ingest rates; /metrics has HTTP latency.
     logController: new LogController({ disableRequestLogging: true }),
   });
