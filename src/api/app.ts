@@ -40,6 +40,8 @@ export interface ApiDeps {
   /** Largest body of POST /v1/events in bytes; every other route takes API_BODY_LIMIT. */
   bodyLimit: number;
   auth: AuthMode;
+  /** Whose X-Forwarded-For to believe (SLUICE_TRUST_PROXY). @defaultValue false */
+  trustProxy?: boolean | number | string[];
   /** Requests per minute per API key. @defaultValue 1200 */
   rateLimit?: number;
   ingest: Omit<IngestRouteOptions, 'tenantOf' | 'bodyLimit'>;
@@ -60,6 +62,12 @@ export interface ApiDeps {
   beforeScrape?: () => Promise<void>;
 }
 
+/** A hop count as the function Fastify takes (its types admit no number). */
+const trustProxyOption = (
+  t: boolean | number | string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) =>
+  typeof t === 'number' ? (_address, hop) => hop < t : t;
+
 /**
  * Builds the HTTP API without listening (tests use `app.inject()`; src/api/listen.ts
  * listens). Routes come from the modules that own them.
@@ -72,6 +80,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // A document id may be 1,024 characters of any Unicode: up to 12 characters each
     // once URL-encoded (%F0%9F%98%80). Fastify's default of 100 answered such ids 404.
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    trustProxy: trustProxyOption(deps.trustProxy ?? false),
     // Request lines would drown the logs at ingest rates; /metrics has HTTP latency.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SluiceError } from '../errors/index.js';
+import { FailedKeys } from './failed-keys.js';
 import type { KeyVerifier, Principal } from './keys.js';
 
 declare module 'fastify' {
@@ -54,34 +55,10 @@ export type AuthMode =
   | {
       mode: 'keys';
       verifier: KeyVerifier;
-      /** Failed key checks per client address per minute before 429. @defaultValue 60 */
+      /** Failed key checks per client address and key id per minute before 429. @defaultValue 60 */
       failuresPerMinute?: number;
     }
   | { mode: 'off'; tenant: string };
-
-/**
- * Failed key checks per client address, in one-minute windows. Past the limit a client
- * is answered 429 before its key is looked up: guessing keys costs the database nothing.
- */
-class FailedAttempts {
-  private readonly byAddress = new Map<string, { n: number; since: number }>();
-  constructor(private readonly limit: number) {}
-
-  /** Seconds until the address may try again, or 0 when it may now. */
-  blockedFor(address: string, now = Date.now()): number {
-    const e = this.byAddress.get(address);
-    if (!e || now - e.since >= 60_000) return 0;
-    return e.n >= this.limit ? Math.ceil((e.since + 60_000 - now) / 1000) : 0;
-  }
-
-  fail(address: string, now = Date.now()): void {
-    const e = this.byAddress.get(address);
-    if (!e || now - e.since >= 60_000) {
-      if (this.byAddress.size > 100_000) this.byAddress.clear();
-      this.byAddress.set(address, { n: 1, since: now });
-    } else e.n++;
-  }
-}
 
 /**
  * Every route but the public ones needs an API key (`Authorization: Bearer sk_…` or
@@ -102,7 +79,7 @@ export function installAuth(app: FastifyInstance, auth: AuthMode): void {
         'route declares no scope: a key is required',
       );
   });
-  const failures = new FailedAttempts(auth.mode === 'keys' ? (auth.failuresPerMinute ?? 60) : 0);
+  const failures = new FailedKeys(auth.mode === 'keys' ? (auth.failuresPerMinute ?? 60) : 0);
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const config = request.routeOptions.config;
     // The OpenAPI document and its UI (/docs, from @fastify/swagger-ui) are public too.
@@ -121,16 +98,16 @@ export function installAuth(app: FastifyInstance, auth: AuthMode): void {
           'an API key is required: Authorization: Bearer <key>',
         );
       }
-      const wait = failures.blockedFor(request.ip);
+      const wait = failures.blockedFor(request.ip, presented);
       if (wait > 0)
         throw new SluiceError(
           'RATE_LIMITED',
-          `too many invalid API keys from this address; retry in ${wait} seconds`,
+          `too many failed checks of this API key from this address; retry in ${wait} seconds`,
           { details: { retryAfter: wait } },
         );
       const principal = await auth.verifier.verify(presented);
       if (!principal) {
-        failures.fail(request.ip);
+        failures.fail(request.ip, presented);
         throw new SluiceError(
           'UNAUTHORIZED',
           'the API key is not valid (unknown, revoked or malformed)',

@@ -85,10 +85,15 @@ export async function startApiRole(
     logger,
     bodyLimit: config.httpBodyLimit,
     rateLimit: config.rateLimit,
+    trustProxy: config.trustProxy,
     auth:
       config.auth === 'off'
         ? { mode: 'off', tenant: config.defaultTenant }
-        : { mode: 'keys', verifier: new KeyVerifier(ctx.database.sql) },
+        : {
+            mode: 'keys',
+            verifier: new KeyVerifier(ctx.database.sql),
+            failuresPerMinute: config.authFailures,
+          },
     ingest: { producer, maxEvents: config.ingestMaxEvents },
     queries: {
       sql: queries.sql,
