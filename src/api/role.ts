@@ -16,9 +16,13 @@ import type { DeclaredRoute } from './auth.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
+import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { pipelineCheck } from '../app/ops-server.js';
+
+/** Longest /metrics serves JetStream figures without asking JetStream again. */
+const METRICS_REFRESH_MS = 5_000;
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
@@ -119,7 +123,8 @@ export async function startApiRole(
           : Promise.resolve();
       },
     },
-    beforeScrape: async () => {
+    // Anonymous: JetStream is asked at most every 5 s, however often /metrics is scraped.
+    beforeScrape: refreshAtMostEvery(METRICS_REFRESH_MS, async () => {
       await Promise.all(
         declared.consumers.map(async (c) => {
           const info = await jsm.consumers.info(c.stream, c.config.durable_name);
@@ -130,7 +135,7 @@ export async function startApiRole(
       deadLetters.reset();
       for (const [consumer, n] of Object.entries(await letters.depth()))
         deadLetters.set({ consumer }, n);
-    },
+    }),
   });
   if (config.auth === 'off')
     log.warn(

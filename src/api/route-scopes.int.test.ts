@@ -259,5 +259,11 @@ describe('route scopes: every route, every caller, on the owner’s resources', 
     expect(doc.json.id).toBe(DOC);
     const stream = await call(keys.ownerPlain, 'GET', { path: '/v1/pipeline/stream' });
     expect(stream.status).toBe(403);
+    // replay.* events concern the installation: a tenant admin may not subscribe to them.
+    const replays = await call(keys.ownerAdmin, 'POST', {
+      path: '/v1/webhooks',
+      body: { url: 'http://127.0.0.1:9/replays', events: ['replay.failed'] },
+    });
+    expect(replays.status).toBe(403);
   }, 60_000);
 });

@@ -71,7 +71,17 @@ export function registerWebhookRoutes(
       },
     },
     async (request, reply) => {
-      const { tenant } = principalOf(request);
+      const { tenant, operator } = principalOf(request);
+      // replay.* events concern the whole installation (their errors name any tenant's data).
+      const installationWide = ((request.body.events ?? []) as string[]).filter((e) =>
+        e.startsWith('replay.'),
+      );
+      if (installationWide.length > 0 && !operator)
+        throw new SluiceError(
+          'FORBIDDEN',
+          `${installationWide.join(', ')} concern the whole installation: subscribing needs an operator key`,
+          { details: { pointer: '/events' } },
+        );
       const url = await checkTarget(request.body.url, allow);
       const sub = await createSubscription(sql, {
         tenant,
