@@ -127,15 +127,16 @@ export const handlerTimeoutsTotal = new Counter({
 
 export const webhookDeliveriesTotal = new Counter({
   name: 'sluice_webhook_deliveries_total',
-  help: 'Webhook delivery attempts by subscription (or callback) and outcome: succeeded, retry, dead, gone',
-  labelNames: ['subscription', 'outcome'] as const,
+  // No subscription ids or tenants: /metrics is anonymous (the delivery log has them).
+  help: 'Webhook delivery attempts by target (subscription or callback) and outcome: succeeded, retry, dead, gone',
+  labelNames: ['target', 'outcome'] as const,
   registers: [registry],
 });
 
 export const webhookSeconds = new Histogram({
   name: 'sluice_webhook_request_duration_seconds',
-  help: 'Webhook request latency by subscription (or callback)',
-  labelNames: ['subscription'] as const,
+  help: 'Webhook request latency by target (subscription or callback)',
+  labelNames: ['target'] as const,
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   registers: [registry],
 });

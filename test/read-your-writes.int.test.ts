@@ -73,6 +73,59 @@ describe('read-your-writes', () => {
     expect(found.json.results.map((r: { documentId: string }) => r.documentId)).toContain('quokka');
   });
 
+  it('without wait, answers what one look finds: never a 409 with status unknown', async () => {
+    // The wait's timer used to win against the first read: 12 of 40 answered 409 "unknown".
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () => api().get('/v1/documents/kb/quokka?minVersion=1')),
+    );
+    expect(answers.map((a) => a.status)).toEqual(answers.map(() => 200));
+    const ahead = await api().get('/v1/documents/kb/quokka?minVersion=999999');
+    expect(ahead.status).toBe(409);
+    expect(ahead.json.error.details.status).toBe('indexed');
+  });
+
+  it('every id the contract accepts round-trips through every document route', async () => {
+    const ids = [
+      'x'.repeat(1024),
+      '😀'.repeat(512),
+      'é'.repeat(1024),
+      'a/b/../c%2F?q=1#frag %25 %',
+      'مرحبا \u200f/ עברית',
+      'zero\u200bwidth\u200d\ufeffjoined',
+      '  spaced  ',
+      '🏳️‍🌈 flag + family 👨‍👩‍👧',
+    ];
+    const versions = new Map<string, number>();
+    for (const id of ids) {
+      const res = await api().post('/v1/events', {
+        ...event(id, `The id ${id.slice(0, 20)} holds text.`),
+        id: `ids-${versions.size}-${Math.random()}`,
+      });
+      expect(res.status, JSON.stringify(res.json.error)).toBe(202);
+      versions.set(id, res.json.results[0].version as number);
+    }
+    for (const id of ids) {
+      const path = `/v1/documents/kb/${encodeURIComponent(id)}`;
+      const waited = await api().get(`${path}?minVersion=${versions.get(id)}&wait=30s`);
+      expect(waited.status, id.slice(0, 40)).toBe(200);
+      expect(waited.json.id).toBe(id);
+      const read = await api().get(path);
+      expect(read.json).toMatchObject({ id, status: 'indexed' });
+      expect((await api().get(`${path}/chunks`)).json.items.length).toBeGreaterThan(0);
+      expect((await api().get(`${path}/events`)).json.items).toHaveLength(1);
+    }
+    const listed: string[] = [];
+    for (let cursor: string | undefined, page = 0; page < 10; page++) {
+      const res = await api().get(
+        `/v1/documents?collection=kb&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      listed.push(...(res.json.items as { id: string }[]).map((d) => d.id));
+      cursor = res.json.next as string | undefined;
+      if (!cursor) break;
+    }
+    for (const id of ids) expect(listed).toContain(id);
+  }, 120_000);
+
   it('searches only once the version is searchable (consistentWith)', async () => {
     const res = await api().post(
       '/v1/events',

@@ -8,14 +8,14 @@ import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
 import type { Replayer } from '../replay/index.js';
-import { installAuth, type AuthMode } from './auth.js';
+import { installAuth, isDocsUrl, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { installTracing } from './tracing.js';
 import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Sql } from '../db/index.js';
-import type { WebhookAllowlist } from '../output/ssrf.js';
+import { checkTarget, WebhookAllowlist } from '../output/ssrf.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from './routes/ops.js';
 import { registerReplayRoutes } from './routes/replays.js';
@@ -29,6 +29,9 @@ import type { PipelineStatusReader } from '../pipeline-status/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { installValidation } from './validation.js';
 
+/** Longest path parameter, URL-encoded: a 1,024-character id of 4-byte characters, and room. */
+export const MAX_PARAM_LENGTH = 16 * 1024;
+
 /** Largest request body of every route but ingest: searches and settings are small. */
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -37,6 +40,8 @@ export interface ApiDeps {
   /** Largest body of POST /v1/events in bytes; every other route takes API_BODY_LIMIT. */
   bodyLimit: number;
   auth: AuthMode;
+  /** Whose X-Forwarded-For to believe (SLUICE_TRUST_PROXY). @defaultValue false */
+  trustProxy?: boolean | number | string[];
   /** Requests per minute per API key. @defaultValue 1200 */
   rateLimit?: number;
   ingest: Omit<IngestRouteOptions, 'tenantOf' | 'bodyLimit'>;
@@ -57,6 +62,12 @@ export interface ApiDeps {
   beforeScrape?: () => Promise<void>;
 }
 
+/** A hop count as the function Fastify takes (its types admit no number). */
+const trustProxyOption = (
+  t: boolean | number | string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) =>
+  typeof t === 'number' ? (_address, hop) => hop < t : t;
+
 /**
  * Builds the HTTP API without listening (tests use `app.inject()`; src/api/listen.ts
  * listens). Routes come from the modules that own them.
@@ -66,6 +77,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: API_BODY_LIMIT,
+    // A document id may be 1,024 characters of any Unicode: up to 12 characters each
+    // once URL-encoded (%F0%9F%98%80). Fastify's default of 100 answered such ids 404.
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    trustProxy: trustProxyOption(deps.trustProxy ?? false),
     // Request lines would drown the logs at ingest rates; /metrics has HTTP latency.
     logController: new LogController({ disableRequestLogging: true }),
   });
@@ -103,8 +118,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // limits are per API key, and a refused request costs no parsing.
     hook: 'onRequest',
     keyGenerator: (request) => request.principal?.keyId ?? request.ip,
-    allowList: (request) =>
-      request.routeOptions.config?.public === true || request.url.startsWith('/docs'),
+    allowList: (request) => request.routeOptions.config?.scope === 'none' || isDocsUrl(request.url),
     errorResponseBuilder: (_request, context) =>
       new SluiceError(
         'RATE_LIMITED',
@@ -119,6 +133,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ...deps.ingest,
     // The tenant comes from the key; only with authentication off may a caller write anywhere.
     tenantOf: (request) => (deps.auth.mode === 'off' ? undefined : request.principal?.tenant),
+    // Callbacks go through the outbound guard at ingest too; without a webhooks setting
+    // no private target is allowed.
+    checkCallback: (url) => checkTarget(url, deps.webhooks?.allow ?? new WebhookAllowlist([])),
   });
   if (deps.queries) {
     registerSearchRoute(app, deps.queries);

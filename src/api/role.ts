@@ -12,17 +12,22 @@ import { Replayer } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
+import type { DeclaredRoute } from './auth.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { listen } from './listen.js';
+import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { pipelineCheck } from '../app/ops-server.js';
 
+/** Longest /metrics serves JetStream figures without asking JetStream again. */
+const METRICS_REFRESH_MS = 5_000;
+
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
   ctx: AppContext,
-): Promise<RoleHandle & { address: string; waiters: DocumentWaiters }> {
+): Promise<RoleHandle & { address: string; waiters: DocumentWaiters; routes: DeclaredRoute[] }> {
   const { config, logger, nc } = ctx;
   const log = logger.child({ module: 'api' });
   const producer = new Producer({
@@ -84,10 +89,15 @@ export async function startApiRole(
     logger,
     bodyLimit: config.httpBodyLimit,
     rateLimit: config.rateLimit,
+    trustProxy: config.trustProxy,
     auth:
       config.auth === 'off'
         ? { mode: 'off', tenant: config.defaultTenant }
-        : { mode: 'keys', verifier: new KeyVerifier(ctx.database.sql) },
+        : {
+            mode: 'keys',
+            verifier: new KeyVerifier(ctx.database.sql),
+            failuresPerMinute: config.authFailures,
+          },
     ingest: { producer, maxEvents: config.ingestMaxEvents },
     queries: {
       sql: queries.sql,
@@ -113,7 +123,8 @@ export async function startApiRole(
           : Promise.resolve();
       },
     },
-    beforeScrape: async () => {
+    // Anonymous: JetStream is asked at most every 5 s, however often /metrics is scraped.
+    beforeScrape: refreshAtMostEvery(METRICS_REFRESH_MS, async () => {
       await Promise.all(
         declared.consumers.map(async (c) => {
           const info = await jsm.consumers.info(c.stream, c.config.durable_name);
@@ -124,7 +135,7 @@ export async function startApiRole(
       deadLetters.reset();
       for (const [consumer, n] of Object.entries(await letters.depth()))
         deadLetters.set({ consumer }, n);
-    },
+    }),
   });
   if (config.auth === 'off')
     log.warn(
@@ -137,6 +148,7 @@ export async function startApiRole(
     name: 'api',
     address,
     waiters,
+    routes: app.routeTable,
     stop: async () => {
       await history.stop();
       await waiters.close();

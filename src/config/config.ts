@@ -11,6 +11,7 @@ import {
   pattern,
   redact,
   str,
+  trustProxy,
   url,
   type Parser,
 } from './options.js';
@@ -107,6 +108,18 @@ export const configSpec = {
     default: 'default',
     parse: pattern(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'a tenant name'),
     doc: 'The tenant of every caller when SLUICE_AUTH=off.',
+  }),
+  trustProxy: opt({
+    env: 'SLUICE_TRUST_PROXY',
+    default: 'false',
+    parse: trustProxy,
+    doc: "Whose X-Forwarded-For gives the client address (for failed-key limits and rate limits): false (the connection's address), true (any proxy), a hop count, or proxy addresses/CIDRs, comma-separated.",
+  }),
+  authFailures: opt({
+    env: 'SLUICE_AUTH_FAILURES',
+    default: '60',
+    parse: int(1, 1_000_000),
+    doc: 'Failed checks of one API key id from one client address per minute before 429; other keys from that address are still checked.',
   }),
   rateLimit: opt({
     env: 'SLUICE_RATE_LIMIT',

@@ -106,3 +106,26 @@ export const keyValues: Parser<Record<string, string>> = (raw) => {
 export function redact(raw: string): string {
   return raw.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
 }
+
+/**
+ * Which proxies' X-Forwarded-For to believe (Fastify's trustProxy): false (none, the
+ * default), true (any: only behind a proxy that sets it), a hop count, or addresses
+ * and CIDRs, comma-separated.
+ */
+export const trustProxy: Parser<boolean | number | string[]> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(v)) return false;
+  if (['true', 'yes', 'on'].includes(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const list = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const a of list)
+    if (
+      !/^[0-9a-fA-F.:]+(\/\d{1,3})?$/.test(a) &&
+      !['loopback', 'linklocal', 'uniquelocal'].includes(a)
+    )
+      throw new Error(`expected true, false, a hop count or addresses/CIDRs, got '${a}'`);
+  return list;
+};

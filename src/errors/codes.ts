@@ -266,7 +266,7 @@ export const errorCodes = {
     status: 400,
     retryable: false,
     description:
-      'A webhook URL is not http(s), carries credentials, or points at a private, loopback or link-local address that SLUICE_WEBHOOK_ALLOW does not allow.',
+      "A webhook URL or an event's callbackUrl is not http(s), carries credentials, does not resolve, or is (in any spelling) or resolves to a private, loopback, link-local or reserved address that SLUICE_WEBHOOK_ALLOW does not allow.",
   },
   QUERY_NO_TERMS: {
     status: 400,

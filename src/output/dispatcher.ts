@@ -6,7 +6,13 @@ import type { Logger } from '../logger.js';
 import type { Breakers } from '../runtime/breakers.js';
 import { webhookDeliveriesTotal, webhookSeconds } from '../metrics.js';
 import { newSecret, sign } from './signing.js';
-import { guardedLookup, type WebhookAllowlist } from './ssrf.js';
+import {
+  isRefusal,
+  pinnedLookup,
+  resolveTarget,
+  type Resolve,
+  type WebhookAllowlist,
+} from './ssrf.js';
 
 export interface DispatcherOptions {
   sql: Sql;
@@ -26,6 +32,8 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** The process's breakers: while PostgreSQL is down the dispatcher waits, quietly. */
   breakers?: Breakers;
+  /** How names are resolved (tests answer without DNS). @defaultValue DNS */
+  resolve?: Resolve;
 }
 
 interface Claimed {
@@ -201,18 +209,18 @@ export class Dispatcher {
       'webhook-signature': sign(secret, c.id, timestamp, body),
     });
     const latencyMs = Math.round(performance.now() - started);
-    const label = c.subscription_id ?? 'callback';
-    webhookSeconds.observe({ subscription: label }, latencyMs / 1000);
+    const label = c.subscription_id === null ? 'callback' : 'subscription';
+    webhookSeconds.observe({ target: label }, latencyMs / 1000);
     const ok = r.status !== undefined && r.status >= 200 && r.status < 300;
     const gone = r.status === 410;
     const outcome = ok
       ? 'succeeded'
       : gone
         ? 'gone'
-        : attempt >= this.o.maxAttempts
+        : r.refused || attempt >= this.o.maxAttempts
           ? 'dead'
           : 'retry';
-    webhookDeliveriesTotal.inc({ subscription: label, outcome });
+    webhookDeliveriesTotal.inc({ target: label, outcome });
     await this.o.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
       await tx`
@@ -247,27 +255,31 @@ export class Dispatcher {
     });
   }
 
-  /** One POST, bounded by the timeout; connects only to addresses the guard allows. */
-  private post(
+  /**
+   * One POST, bounded by the timeout. The guard judges the URL's literal address or
+   * every address its name resolves to, and the request connects only to those: a
+   * refused target is `refused` (permanent), a name that does not resolve now is an
+   * error like any other (retried).
+   */
+  private async post(
     url: string,
     body: string,
     headers: Record<string, string>,
-  ): Promise<{ status?: number; error?: string; excerpt?: string }> {
+  ): Promise<{ status?: number; error?: string; excerpt?: string; refused?: boolean }> {
+    let target: Awaited<ReturnType<typeof resolveTarget>>;
+    try {
+      target = await resolveTarget(url, this.o.allow, this.o.resolve);
+    } catch (err) {
+      return { error: (err as Error).message.slice(0, 300), refused: isRefusal(err) };
+    }
+    const u = target.url;
     return new Promise((resolve) => {
-      let u: URL;
-      try {
-        u = new URL(url);
-      } catch {
-        return resolve({ error: 'not a URL' });
-      }
-      if (u.protocol !== 'http:' && u.protocol !== 'https:')
-        return resolve({ error: 'only http and https are allowed' });
       const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
         u,
         {
           method: 'POST',
           headers: { ...headers, 'content-length': Buffer.byteLength(body) },
-          lookup: guardedLookup(this.o.allow),
+          lookup: pinnedLookup(target.addresses),
           timeout: this.o.timeoutMs,
         },
         (res: IncomingMessage) => {

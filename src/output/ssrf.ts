@@ -3,36 +3,48 @@ import { BlockList, isIP } from 'node:net';
 import { SluiceError } from '../errors/index.js';
 
 /**
- * Where webhooks may not go unless allowed: loopback, private, link-local, unique-local,
- * carrier-grade NAT, unspecified, multicast and documentation ranges, and IPv4 mapped
- * into IPv6. A target is checked when a subscription is made and again for the address
- * each request actually connects to (DNS may change in between).
+ * The outbound guard: every HTTP request Sluice makes to a URL a user gave (an event's
+ * callbackUrl, a webhook subscription) goes through it, at ingest, when a subscription
+ * is made and when the request connects. It refuses loopback, private, link-local,
+ * unique-local, carrier-grade NAT, unspecified, multicast, reserved and documentation
+ * ranges, and every IPv6 form that carries an IPv4 address (mapped, compatible, NAT64,
+ * 6to4, Teredo): a host is judged by each address it is written as or resolves to.
+ * The WHATWG URL parser already turns 2130706433, 0x7f.1, 0177.0.0.1 and 127.1 into
+ * 127.0.0.1; what it leaves in IPv6 brackets is judged here.
  */
 const blocked = new BlockList();
 for (const [net, bits] of [
-  ['0.0.0.0', 8],
+  ['0.0.0.0', 8], // "this network"; 0.0.0.0 reaches the local host on Linux
   ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
+  ['100.64.0.0', 10], // carrier-grade NAT (and Alibaba's metadata 100.100.100.200)
   ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
+  ['169.254.0.0', 16], // link-local, cloud metadata 169.254.169.254
   ['172.16.0.0', 12],
   ['192.0.0.0', 24],
   ['192.0.2.0', 24],
+  ['192.88.99.0', 24], // 6to4 relays
   ['192.168.0.0', 16],
   ['198.18.0.0', 15],
   ['198.51.100.0', 24],
   ['203.0.113.0', 24],
   ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
+  ['240.0.0.0', 4], // reserved and broadcast
 ] as const)
   blocked.addSubnet(net, bits, 'ipv4');
 for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['2001:db8::', 32],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::a.b.c.d)
+  ['::ffff:0:0:0', 96], // IPv4-translated
+  ['64:ff9b::', 96], // NAT64
+  ['64:ff9b:1::', 48], // local-use NAT64
+  ['100::', 64], // discard
+  ['2001::', 32], // Teredo
+  ['2001:10::', 28], // ORCHID
+  ['2001:db8::', 32], // documentation
+  ['2002::', 16], // 6to4
+  ['fc00::', 7], // unique-local (and AWS's metadata fd00:ec2::254)
+  ['fe80::', 10], // link-local
+  ['fec0::', 10], // site-local (deprecated, still routed by some)
+  ['ff00::', 8], // multicast
 ] as const)
   blocked.addSubnet(net, bits, 'ipv6');
 
@@ -65,14 +77,25 @@ export class WebhookAllowlist {
   }
 }
 
+/** IPv4 mapped into IPv6 (::ffff:a.b.c.d, or ::ffff:7f00:1) as the IPv4 address it carries. */
+function unmapped(address: string): string {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (dotted) return dotted[1]!;
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(address);
+  if (hex) {
+    const hi = parseInt(hex[1]!, 16);
+    const lo = parseInt(hex[2]!, 16);
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  return address;
+}
+
 /** Whether an IP address is one webhooks may not reach (without an allowlist entry). */
 export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address);
+  const a = unmapped(address.replace(/^\[|\]$/g, '').replace(/%.*$/, ''));
+  const family = isIP(a);
   if (family === 0) return true;
-  // IPv4 mapped into IPv6 (::ffff:a.b.c.d) is judged as the IPv4 address it carries.
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return isBlockedAddress(mapped[1]!);
-  return blocked.check(address, family === 4 ? 'ipv4' : 'ipv6');
+  return blocked.check(a, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 const refused = (url: string, why: string): SluiceError =>
@@ -80,11 +103,22 @@ const refused = (url: string, why: string): SluiceError =>
     details: { pointer: '/url' },
   });
 
-/**
- * Checks a target URL: http or https, no credentials, and a host that is not (and
- * does not resolve to) a refused address, unless the allowlist names it.
- */
-export async function checkTarget(raw: string, allow: WebhookAllowlist): Promise<URL> {
+/** Whether an error is the guard's refusal (permanent), not a failure to resolve or connect. */
+export const isRefusal = (err: unknown): boolean =>
+  err instanceof SluiceError && err.code === 'WEBHOOK_TARGET_REFUSED';
+
+/** A resolver: tests give one that answers without DNS. */
+export type Resolve = (host: string) => Promise<LookupAddress[]>;
+
+export const resolveAll: Resolve = (host) =>
+  new Promise((resolve, reject) =>
+    dnsLookup(host, { all: true }, (err, addresses: LookupAddress[]) =>
+      err ? reject(err) : resolve(addresses),
+    ),
+  );
+
+/** The URL parsed and its form checked: http or https, no credentials. */
+function parseTarget(raw: string): URL {
   let url: URL;
   try {
     url = new URL(raw);
@@ -94,47 +128,68 @@ export async function checkTarget(raw: string, allow: WebhookAllowlist): Promise
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw refused(raw, 'only http and https are allowed');
   if (url.username || url.password) throw refused(raw, 'credentials in the URL are not allowed');
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (allow.allowsHost(host)) return url;
-  const addresses = isIP(host) ? [host] : await resolveAll(host).catch(() => []);
-  if (addresses.length === 0) throw refused(raw, `${host} does not resolve`);
-  for (const a of addresses)
-    if (isBlockedAddress(a) && !allow.allowsAddress(a))
-      throw refused(raw, `${host} is a private, loopback or link-local address (${a})`);
   return url;
 }
 
-function resolveAll(host: string): Promise<string[]> {
-  return new Promise((resolve, reject) =>
-    dnsLookup(host, { all: true }, (err, addresses: LookupAddress[]) =>
-      err ? reject(err) : resolve(addresses.map((a) => a.address)),
-    ),
-  );
+/**
+ * The addresses a request to the URL may connect to: the literal address, or every
+ * address its host resolves to, each of which must be allowed (one refused address
+ * refuses the host: DNS answers rotate, and a name that mixes a public and a private
+ * address is an attack). Throws WEBHOOK_TARGET_REFUSED, or the resolver's error when
+ * the name does not resolve now (retryable at send time).
+ */
+export async function resolveTarget(
+  raw: string,
+  allow: WebhookAllowlist,
+  resolve: Resolve = resolveAll,
+): Promise<{ url: URL; addresses: LookupAddress[] }> {
+  const url = parseTarget(raw);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const family = isIP(host);
+  const hostAllowed = allow.allowsHost(host);
+  const addresses: LookupAddress[] =
+    family !== 0 ? [{ address: host, family }] : await resolve(host);
+  if (addresses.length === 0) throw refused(raw, `${host} does not resolve`);
+  if (!hostAllowed)
+    for (const a of addresses)
+      if (isBlockedAddress(a.address) && !allow.allowsAddress(a.address))
+        throw refused(
+          raw,
+          `${host} is or resolves to a private, loopback, link-local or reserved address (${a.address})`,
+        );
+  return { url, addresses };
 }
 
 /**
- * A `lookup` for http.request that refuses to connect to a blocked address: the check
- * applies to the address actually used, so a name that resolved to a public address
- * when the subscription was made cannot be pointed at a private one later.
+ * Checks a target URL when it is given (subscription, ingest): its form, and its
+ * addresses now. A name that does not resolve is refused too.
  */
-export function guardedLookup(allow: WebhookAllowlist) {
+export async function checkTarget(
+  raw: string,
+  allow: WebhookAllowlist,
+  resolve: Resolve = resolveAll,
+): Promise<URL> {
+  try {
+    return (await resolveTarget(raw, allow, resolve)).url;
+  } catch (err) {
+    if (isRefusal(err)) throw err;
+    const host = URL.canParse(raw) ? new URL(raw).hostname : raw;
+    throw refused(raw, `${host} does not resolve`);
+  }
+}
+
+/**
+ * A `lookup` for http.request that answers only the addresses the guard checked: the
+ * connection goes to an address that was judged, never to a second DNS answer
+ * (rebinding). Node skips `lookup` for a literal address, which resolveTarget judged.
+ */
+export function pinnedLookup(addresses: LookupAddress[]) {
   return (
-    hostname: string,
-    options: object,
+    _hostname: string,
+    options: { all?: boolean },
     callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void,
   ): void => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-      if (err) return callback(err, '');
-      const ok = addresses.filter(
-        (a) =>
-          allow.allowsHost(hostname) ||
-          !isBlockedAddress(a.address) ||
-          allow.allowsAddress(a.address),
-      );
-      if (ok.length === 0)
-        return callback(refused(hostname, `${hostname} resolves to refused addresses only`), '');
-      if ((options as { all?: boolean }).all) return callback(null, ok);
-      callback(null, ok[0]!.address, ok[0]!.family);
-    });
+    if (options.all) return callback(null, addresses);
+    callback(null, addresses[0]!.address, addresses[0]!.family);
   };
 }

@@ -76,14 +76,19 @@ export async function getSubscription(
   return row && view(row);
 }
 
-/** Deletes a subscription and cancels its deliveries not yet made. */
+/**
+ * Deletes a tenant's subscription and cancels its deliveries not yet made. Another
+ * tenant's id deletes and cancels nothing (the caller answers 404).
+ */
 export async function deleteSubscription(sql: Sql, tenant: string, id: string): Promise<boolean> {
   return sql.begin(async (txn) => {
     const tx = txn as unknown as Sql;
     const gone =
       await tx`DELETE FROM webhook_subscriptions WHERE tenant = ${tenant} AND id = ${id}`;
-    await tx`UPDATE webhook_deliveries SET status = 'cancelled' WHERE subscription_id = ${id} AND status = 'pending'`;
-    return gone.count > 0;
+    if (gone.count === 0) return false;
+    await tx`UPDATE webhook_deliveries SET status = 'cancelled'
+             WHERE tenant = ${tenant} AND subscription_id = ${id} AND status = 'pending'`;
+    return true;
   });
 }
 

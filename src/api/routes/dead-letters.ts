@@ -5,7 +5,7 @@ import Type from 'typebox';
 import type { FastifyRequest } from 'fastify';
 import type { DeadLetters, LetterScope } from '../../dead-letters/index.js';
 import { SluiceError } from '../../errors/index.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import type { RedriveJobs } from '../redrive-jobs.js';
 import { ErrorResponse } from '../schemas.js';
 
@@ -48,7 +48,7 @@ export function registerDeadLetterRoutes(
   letters: DeadLetters,
   jobs: RedriveJobs,
 ): void {
-  const config = { admin: true };
+  const config = routeScope.admin;
   app.get<{ Querystring: Static<typeof ListQuery> }>(
     '/v1/dead-letters',
     {

@@ -15,7 +15,7 @@ import {
 } from '../../projections/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { documentChunks } from '../../consumers/indexer/store.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import { documentEvents } from '../event-log.js';
 import {
   CollectionList,
@@ -92,6 +92,7 @@ export function registerDocumentRoutes(
   app.get<{ Params: Static<typeof DocumentParams> }>(
     '/v1/documents/:collection/:id/chunks',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['documents'],
         summary: "A document's chunks as each model's index holds them (text, headings, version)",
@@ -113,6 +114,7 @@ export function registerDocumentRoutes(
     app.get<{ Params: Static<typeof DocumentParams> }>(
       '/v1/documents/:collection/:id/events',
       {
+        config: routeScope.plain,
         schema: {
           tags: ['documents'],
           summary:
@@ -135,6 +137,7 @@ export function registerDocumentRoutes(
   app.get<{ Params: Static<typeof DocumentParams>; Querystring: Static<typeof DocumentQuery> }>(
     '/v1/documents/:collection/:id',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['documents'],
         summary: "A document's version, attributes and status per stage (URL-encode ids with /)",
@@ -178,6 +181,7 @@ export function registerDocumentRoutes(
   app.get<{ Querystring: Static<typeof DocumentListQuery> }>(
     '/v1/documents',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['documents'],
         summary:
@@ -201,6 +205,7 @@ export function registerDocumentRoutes(
   app.get(
     '/v1/collections',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['documents'],
         summary: "The caller's collections with their statistics and documents per status",

@@ -7,7 +7,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
 import { listCollections } from '../../projections/index.js';
 import { activateModel, activeAssignments, coverage } from '../active-models.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 
 const Params = Type.Object({ collection: Token });
@@ -34,6 +34,7 @@ export function registerModelRoutes(
   app.get(
     '/v1/models',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['models'],
         summary:
@@ -74,7 +75,7 @@ export function registerModelRoutes(
   app.put<{ Params: Static<typeof Params>; Body: Static<typeof ActivateBody> }>(
     '/v1/collections/:collection/model',
     {
-      config: { admin: true },
+      config: routeScope.admin,
       schema: {
         tags: ['models'],
         summary:

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { routeScope } from '../auth.js';
 import { registry } from '../../metrics.js';
 
 export type Check = () => Promise<unknown>;
@@ -34,7 +35,7 @@ export function registerOpsRoutes(
   checks: Record<string, Check>,
   beforeScrape?: () => Promise<void>,
 ): void {
-  const config = { public: true };
+  const config = routeScope.public;
   app.get(
     '/healthz',
     { config, schema: { tags: ['operations'], summary: 'The process is up' } },

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { routeScope } from '../auth.js';
 import type { Static } from 'typebox';
 import Type from 'typebox';
 import type { PipelineStatusReader } from '../../pipeline-status/index.js';
@@ -22,7 +23,7 @@ export function registerPipelineRoutes(
   reader: PipelineStatusReader,
   history: MetricsHistory,
 ): void {
-  const config = { operator: true };
+  const config = routeScope.operator;
   // Open streams end when the API closes: a stream never ends on its own, and the
   // server would wait for it.
   const streams = new Set<() => void>();

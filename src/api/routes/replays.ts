@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { routeScope } from '../auth.js';
 import type { Static } from 'typebox';
 import Type from 'typebox';
 import { SluiceError } from '../../errors/index.js';
@@ -27,7 +28,7 @@ export function registerReplayRoutes(
   replayer: Replayer,
   logger: Logger,
 ): void {
-  const config = { operator: true };
+  const config = routeScope.operator;
   app.get(
     '/v1/replays',
     {

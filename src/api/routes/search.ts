@@ -15,7 +15,7 @@ import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
 import { collectionExists, waitForVersion, type DocumentWaiters } from '../../projections/index.js';
 import { activeModel } from '../active-models.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import { QueryEmbedding, type QueryEmbeddingOptions } from '../query-embedding.js';
 import type { FusionUsed } from '../schemas.js';
 import { notVisible } from './documents.js';
@@ -114,6 +114,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
   app.post<{ Body: Static<typeof SearchRequest> }>(
     '/v1/search',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['search'],
         summary: 'Search chunks: vector, keyword (BM25) or hybrid (weighted fusion of both)',
@@ -248,6 +249,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
   app.get<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
     '/v1/collections/:collection/fusion',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['search'],
         summary: "The hybrid fusion weight a collection's searches use with a model",
@@ -263,7 +265,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
   app.put<{ Params: Static<typeof CollectionParams>; Body: Static<typeof FusionSettingBody> }>(
     '/v1/collections/:collection/fusion',
     {
-      config: { admin: true },
+      config: routeScope.admin,
       schema: {
         tags: ['search'],
         summary:
@@ -291,7 +293,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
   app.delete<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
     '/v1/collections/:collection/fusion',
     {
-      config: { admin: true },
+      config: routeScope.admin,
       schema: {
         tags: ['search'],
         summary: "Forgets a collection's fusion weight for a model: searches use the default",

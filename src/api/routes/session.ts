@@ -1,10 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { routeScope } from '../auth.js';
 
 /** Who the caller's key is: what the dashboard shows and hides follows from it. */
 export function registerSessionRoutes(app: FastifyInstance, models: readonly string[]): void {
   app.get(
     '/v1/me',
     {
+      config: routeScope.plain,
       schema: {
         tags: ['keys'],
         summary:

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { packageRoot } from '../../paths.js';
+import { routeScope } from '../auth.js';
 
 /** Where `npm run build:ui` writes the dashboard. */
 export const uiDist = join(packageRoot, 'ui', 'dist');
@@ -22,7 +23,7 @@ const types: Record<string, string> = {
  * offline and behind firewalls.
  */
 export function registerUiRoutes(app: FastifyInstance, dist = uiDist): void {
-  const config = { public: true };
+  const config = routeScope.public;
   const send = async (file: string, reply: FastifyReply) => {
     const type = types[extname(file)];
     if (!type || !existsSync(file))

@@ -15,7 +15,7 @@ import {
   rotateCallbackSecret,
   webhookEventTypes,
 } from '../../output/subscriptions.js';
-import { principalOf } from '../auth.js';
+import { principalOf, routeScope } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 
 const CreateBody = Type.Object(
@@ -57,7 +57,7 @@ export function registerWebhookRoutes(
   sql: Sql,
   allow: WebhookAllowlist,
 ): void {
-  const config = { admin: true };
+  const config = routeScope.admin;
   const tags = ['webhooks'];
   app.post<{ Body: Static<typeof CreateBody> }>(
     '/v1/webhooks',
@@ -71,7 +71,17 @@ export function registerWebhookRoutes(
       },
     },
     async (request, reply) => {
-      const { tenant } = principalOf(request);
+      const { tenant, operator } = principalOf(request);
+      // replay.* events concern the whole installation (their errors name any tenant's data).
+      const installationWide = ((request.body.events ?? []) as string[]).filter((e) =>
+        e.startsWith('replay.'),
+      );
+      if (installationWide.length > 0 && !operator)
+        throw new SluiceError(
+          'FORBIDDEN',
+          `${installationWide.join(', ')} concern the whole installation: subscribing needs an operator key`,
+          { details: { pointer: '/events' } },
+        );
       const url = await checkTarget(request.body.url, allow);
       const sub = await createSubscription(sql, {
         tenant,

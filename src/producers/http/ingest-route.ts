@@ -14,6 +14,11 @@ export interface IngestRouteOptions {
    * or an open instance. Events for another tenant are rejected, whatever they say.
    */
   tenantOf?: (request: FastifyRequest) => string | undefined;
+  /**
+   * Judges an event's callbackUrl (the outbound guard): throws WEBHOOK_TARGET_REFUSED
+   * for a target Sluice may not call, so the event is refused before it is stored.
+   */
+  checkCallback?: (url: string) => Promise<unknown>;
 }
 
 const ResultSchema = {
@@ -88,6 +93,8 @@ function registerRoute(
   app.post(
     '/v1/events',
     {
+      // A plain key writes to its own tenant only (tenantOf).
+      config: { scope: 'plain', owns: 'tenant' },
       bodyLimit: options.bodyLimit,
       schema: {
         tags: ['ingest'],
@@ -158,6 +165,13 @@ function registerRoute(
           };
         } else pending.push({ index, event: item.event });
       });
+      if (options.checkCallback) {
+        const refusals = await refusedCallbacks(pending, options.checkCallback);
+        for (const [index, error] of refusals)
+          results[index] = { index, id: idOf(items[index]!.event), status: 'rejected', error };
+        if (refusals.size > 0)
+          pending.splice(0, pending.length, ...pending.filter((p) => !refusals.has(p.index)));
+      }
 
       if (expected !== undefined && pending.length === 1) {
         const { index, event } = pending[0]!;
@@ -198,6 +212,48 @@ function registerRoute(
       return answer(reply, single, results);
     },
   );
+}
+
+/** The events whose callbackUrl the guard refuses, each URL judged once per request. */
+async function refusedCallbacks(
+  pending: { index: number; event: unknown }[],
+  check: (url: string) => Promise<unknown>,
+): Promise<Map<number, { code: 'WEBHOOK_TARGET_REFUSED'; message: string; pointer: string }>> {
+  const verdicts = new Map<string, Promise<string | undefined>>();
+  const out = new Map<
+    number,
+    { code: 'WEBHOOK_TARGET_REFUSED'; message: string; pointer: string }
+  >();
+  for (const p of pending) {
+    const url = callbackOf(p.event);
+    if (url === undefined) continue;
+    if (!verdicts.has(url))
+      verdicts.set(
+        url,
+        check(url).then(
+          () => undefined,
+          (err: unknown) => (err instanceof Error ? err.message : String(err)),
+        ),
+      );
+    const why = await verdicts.get(url)!;
+    if (why !== undefined)
+      out.set(p.index, {
+        code: 'WEBHOOK_TARGET_REFUSED',
+        message: why,
+        pointer: '/data/callbackUrl',
+      });
+  }
+  return out;
+}
+
+function callbackOf(event: unknown): string | undefined {
+  const data =
+    typeof event === 'object' && event !== null ? (event as { data?: unknown }).data : undefined;
+  const url =
+    typeof data === 'object' && data !== null
+      ? (data as { callbackUrl?: unknown }).callbackUrl
+      : undefined;
+  return typeof url === 'string' ? url : undefined;
 }
 
 function idOf(event: unknown): string | undefined {

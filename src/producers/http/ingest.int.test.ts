@@ -74,6 +74,45 @@ describe('POST /v1/events on a real nats-server', () => {
     expect(await stored()).toBe(before + 1);
   });
 
+  it('refuses a callbackUrl the outbound guard refuses, in every spelling, and stores none of them', async () => {
+    const before = await stored();
+    const urls = [
+      'http://127.0.0.1:9/cb',
+      'http://2130706433:9/cb',
+      'http://0x7f.1:9/cb',
+      'http://[::ffff:7f00:1]:9/cb',
+      'http://0.0.0.0:9/cb',
+      'http://localhost:9/cb',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[64:ff9b::a9fe:a9fe]/',
+    ];
+    // Four refused and one public per request (the cap here is five events).
+    for (let b = 0; b < urls.length; b += 4) {
+      const some = urls.slice(b, b + 4);
+      const lines = [
+        ...some.map((callbackUrl) => JSON.stringify(event({ callbackUrl }))),
+        JSON.stringify(event({ callbackUrl: 'https://8.8.8.8/cb' })),
+      ].join('\n');
+      const res = await post(lines, 'application/x-ndjson');
+      expect(res.statusCode).toBe(207);
+      const results = res.json().results as {
+        status: string;
+        error?: { code: string; pointer: string };
+      }[];
+      some.forEach((url, i) =>
+        expect(results[i], url).toMatchObject({
+          status: 'rejected',
+          error: { code: 'WEBHOOK_TARGET_REFUSED', pointer: '/data/callbackUrl' },
+        }),
+      );
+      expect(results[some.length]!.status).toBe('accepted');
+    }
+    expect(await stored()).toBe(before + 2);
+    const single = await post(JSON.stringify(event({ callbackUrl: 'http://2130706433/cb' })));
+    expect(single.statusCode).toBe(400);
+    expect(single.json().error.code).toBe('WEBHOOK_TARGET_REFUSED');
+  });
+
   it('refuses a batch over the event cap before publishing any of it', async () => {
     const before = await stored();
     const lines = Array.from({ length: 6 }, () => JSON.stringify(event())).join('\n');

@@ -86,24 +86,36 @@ export class DocumentWaiters {
     timeoutMs: number,
   ): Promise<{ doc: DocumentView | undefined; timedOut: boolean }> {
     let waiter!: Waiter;
+    // The timeout answers only after the first look: with a short wait (or none) the
+    // timer must not win against the first read and answer "unknown".
+    let looked!: () => void;
+    const firstLook = new Promise<void>((r) => (looked = r));
     const result = new Promise<{ doc: DocumentView | undefined; timedOut: boolean }>((resolve) => {
       waiter = {
         key,
         done,
         resolve,
         last: undefined,
-        timer: setTimeout(() => {
-          this.remove(waiter);
-          resolve({ doc: waiter.last, timedOut: true });
-        }, timeoutMs),
+        timer: setTimeout(
+          () =>
+            void firstLook.then(() => {
+              this.remove(waiter);
+              resolve({ doc: waiter.last, timedOut: true });
+            }),
+          timeoutMs,
+        ),
       };
     });
     // Registered before the first read: a change between the two is not missed.
     const k = keyOf(key);
     if (!this.waiters.has(k)) this.waiters.set(k, new Set());
     this.waiters.get(k)!.add(waiter);
-    const [doc] = await getDocuments(this.sql, [key]);
-    this.settle(waiter, doc);
+    try {
+      const [doc] = await getDocuments(this.sql, [key]);
+      this.settle(waiter, doc);
+    } finally {
+      looked();
+    }
     return result;
   }
 
