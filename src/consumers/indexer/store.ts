@@ -70,13 +70,40 @@ export class VectorIndex {
   /**
    * @param tables where to write (a replay writes shadow tables)
    * @param hnsw create each model's HNSW index on first sight; a replay builds them at the end
+   * @param keywords 'maintain': keep the keyword index in step with every batch;
+   *   'deferred': leave it alone, for a replay that builds it once from the loaded chunk
+   *   rows ({@link rebuildKeywords}): per batch, the postings' removal and insertion were
+   *   most of a replay's time in PostgreSQL.
    */
   constructor(
     private readonly sql: Sql,
     readonly tables: IndexTables = indexTables,
     private readonly hnsw = true,
+    private readonly keywordMode: 'maintain' | 'deferred' = 'maintain',
   ) {
     this.keywords = new KeywordIndex(tables, tables.chunks);
+  }
+
+  /**
+   * Builds the keyword index from the chunk rows as they are, in one statement: the
+   * bulk path of a replay that wrote them with `keywords: 'deferred'`. Whatever the
+   * keyword tables held (a replay from a point seeds them from the live ones) is
+   * replaced, so the postings match the rows exactly.
+   */
+  async rebuildKeywords(): Promise<void> {
+    const { scopes, terms, postings, chunks } = this.tables;
+    await this.sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      await tx`TRUNCATE ${tx(postings)}, ${tx(terms)}, ${tx(scopes)}`;
+      await tx.unsafe(
+        this.keywords.addSql(
+          `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${chunks
+            .split('.')
+            .map((p) => `"${p}"`)
+            .join('.')}`,
+        ),
+      );
+    });
   }
 
   /** Creates the model's partial HNSW index (cosine) once; idempotent across processes. */
@@ -216,8 +243,9 @@ export class VectorIndex {
         ({ p }) => keyOf(p),
         ({ p, j }) => p.chunks[j]!.index,
       );
+      const keywords = this.keywordMode === 'maintain';
       // The keyword index follows the chunk rows: out before they change, in after.
-      if (from.m.length + exact.m.length > 0) {
+      if (keywords && from.m.length + exact.m.length > 0) {
         await this.keywords.lock(tx, {
           m: [...from.m, ...exact.m],
           t: [...from.t, ...exact.t],
@@ -235,7 +263,7 @@ export class VectorIndex {
       }
       if (chunkRows.length > 0) {
         await this.upsertChunks(tx, chunkRows);
-        await this.keywords.add(tx, exact);
+        if (keywords) await this.keywords.add(tx, exact);
       }
     });
     return outcomes;
