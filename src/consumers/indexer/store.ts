@@ -86,17 +86,28 @@ export class VectorIndex {
    */
   async rebuildKeywords(): Promise<void> {
     const { scopes, terms, postings, chunks } = this.tables;
+    const quoted = (t: string): string =>
+      t
+        .split('.')
+        .map((p) => `"${p}"`)
+        .join('.');
     await this.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
       await tx`TRUNCATE ${tx(postings)}, ${tx(terms)}, ${tx(scopes)}`;
+      await tx`SET LOCAL maintenance_work_mem = '512MB'`;
+      // Millions of postings inserted in term order into a B-tree keyed by scope first
+      // are slower than building that key once, sorted, after them.
+      const [pk] = await tx<{ name: string; def: string }[]>`
+        SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = ${quoted(postings)}::regclass AND contype = 'p'`;
+      if (pk) await tx.unsafe(`ALTER TABLE ${quoted(postings)} DROP CONSTRAINT "${pk.name}"`);
       await tx.unsafe(
         this.keywords.addSql(
-          `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${chunks
-            .split('.')
-            .map((p) => `"${p}"`)
-            .join('.')}`,
+          `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quoted(chunks)}`,
         ),
       );
+      if (pk)
+        await tx.unsafe(`ALTER TABLE ${quoted(postings)} ADD CONSTRAINT "${pk.name}" ${pk.def}`);
     });
   }
 
