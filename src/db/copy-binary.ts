@@ -27,44 +27,57 @@ export function copyTrailer(): Buffer {
   return b;
 }
 
-/** One row of the binary format. */
+/** One row of the binary format, written into one buffer. */
 export function copyRow(fields: CopyField[]): Buffer {
-  const parts: Buffer[] = [];
+  // Strings are encoded once to know their length; fixed-size fields are sized directly.
+  const encoded: (Buffer | null)[] = fields.map((f) =>
+    'text' in f
+      ? f.text === null
+        ? null
+        : Buffer.from(f.text, 'utf8')
+      : 'jsonb' in f
+        ? Buffer.from(f.jsonb, 'utf8')
+        : null,
+  );
   let size = 2;
-  const values: (Buffer | null)[] = fields.map((f) => {
-    let v: Buffer | null;
-    if ('text' in f) v = f.text === null ? null : Buffer.from(f.text, 'utf8');
-    else if ('int4' in f) {
-      v = Buffer.allocUnsafe(4);
-      v.writeInt32BE(f.int4, 0);
-    } else if ('int8' in f) {
-      v = Buffer.allocUnsafe(8);
-      v.writeBigInt64BE(BigInt(f.int8), 0);
+  fields.forEach((f, i) => {
+    size += 4;
+    if ('text' in f) size += encoded[i]?.length ?? 0;
+    else if ('jsonb' in f) size += 1 + encoded[i]!.length;
+    else if ('int4' in f) size += 4;
+    else if ('int8' in f) size += 8;
+    else size += 4 + f.vector.length * 4;
+  });
+  const b = Buffer.allocUnsafe(size);
+  let o = b.writeInt16BE(fields.length, 0);
+  fields.forEach((f, i) => {
+    if ('text' in f) {
+      const v = encoded[i];
+      if (v === null || v === undefined) o = b.writeInt32BE(-1, o);
+      else {
+        o = b.writeInt32BE(v.length, o);
+        o += v.copy(b, o);
+      }
     } else if ('jsonb' in f) {
       // jsonb's binary form: a version byte (1), then the JSON text.
-      const text = Buffer.from(f.jsonb, 'utf8');
-      v = Buffer.allocUnsafe(text.length + 1);
-      v[0] = 1;
-      text.copy(v, 1);
+      const v = encoded[i]!;
+      o = b.writeInt32BE(v.length + 1, o);
+      o = b.writeUInt8(1, o);
+      o += v.copy(b, o);
+    } else if ('int4' in f) {
+      o = b.writeInt32BE(4, o);
+      o = b.writeInt32BE(f.int4, o);
+    } else if ('int8' in f) {
+      o = b.writeInt32BE(8, o);
+      o = b.writeBigInt64BE(BigInt(f.int8), o);
     } else {
       // pgvector's binary form: int16 dimensions, int16 unused, float4 big-endian each.
       const x = f.vector;
-      v = Buffer.allocUnsafe(4 + x.length * 4);
-      v.writeInt16BE(x.length, 0);
-      v.writeInt16BE(0, 2);
-      for (let i = 0; i < x.length; i++) v.writeFloatBE(x[i]!, 4 + i * 4);
+      o = b.writeInt32BE(4 + x.length * 4, o);
+      o = b.writeInt16BE(x.length, o);
+      o = b.writeInt16BE(0, o);
+      for (let d = 0; d < x.length; d++) o = b.writeFloatBE(x[d]!, o);
     }
-    size += 4 + (v?.length ?? 0);
-    return v;
   });
-  const head = Buffer.allocUnsafe(2);
-  head.writeInt16BE(fields.length, 0);
-  parts.push(head);
-  for (const v of values) {
-    const len = Buffer.allocUnsafe(4);
-    len.writeInt32BE(v === null ? -1 : v.length, 0);
-    parts.push(len);
-    if (v !== null) parts.push(v);
-  }
-  return Buffer.concat(parts, size);
+  return b;
 }
