@@ -41,6 +41,7 @@ import {
   sharedDir,
   sluice,
   table,
+  waitStarted,
   waitFor,
 } from './lib.js';
 
@@ -77,7 +78,7 @@ async function fill(nc: NatsConnection, config: Config, databaseUrl: string, doc
     SLUICE_EMBED_THREADS: String(THREADS),
   });
   try {
-    await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'sluice started');
+    await waitStarted(p);
     const producer = new Producer({ nc, namespace: config.namespace });
     const all = passages(PASSAGES);
     const t0 = performance.now();
