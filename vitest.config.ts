@@ -30,7 +30,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['{src,test}/**/*.e2e.test.ts'],
+          include: ['{src,test,bench}/**/*.e2e.test.ts'],
           ...servers,
           testTimeout: 300_000,
         },

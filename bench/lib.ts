@@ -97,7 +97,8 @@ export function rssOf(pid: number): { rss: number; peak: number } {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-export const sharedDir = join(packageRoot, '..', 'shared');
+/** Models and datasets: SLUICE_SHARED_DIR, else ../shared beside the checkout. */
+export const sharedDir = process.env.SLUICE_SHARED_DIR ?? join(packageRoot, '..', 'shared');
 
 export interface Passage {
   id: string;
@@ -116,6 +117,15 @@ export function passages(n: number): Passage[] {
   });
 }
 
+/**
+ * Node flags that write a CPU profile of each process into BENCH_CPU_PROF (a folder),
+ * when set: `node --cpu-prof` cannot go through NODE_OPTIONS.
+ */
+export function profileFlags(): string[] {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 /** A `sluice` process from source, its output kept (the last 50 kB). */
 export function sluice(
   args: string[],
@@ -123,7 +133,7 @@ export function sluice(
 ): { child: ChildProcess; log: () => string } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
+    [...profileFlags(), '--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
     {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -133,6 +143,29 @@ export function sluice(
   child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
   child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
   return { child, log: () => out };
+}
+
+/**
+ * Waits for a `sluice` process's "sluice started" line. The deadline is generous: on a
+ * machine shared with other work, starting (compiling from source, loading models) took
+ * over two minutes. A process that exits or misses it fails with its log.
+ */
+export async function waitStarted(
+  p: { child: ChildProcess; log: () => string },
+  what = 'sluice started',
+): Promise<void> {
+  try {
+    await waitFor(
+      () => {
+        if (p.child.exitCode !== null) throw new Error(`exited with ${p.child.exitCode}`);
+        return p.log().includes('"msg":"sluice started"');
+      },
+      600_000,
+      what,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; its log ends:\n${p.log().slice(-4000)}`);
+  }
 }
 
 export async function waitFor(

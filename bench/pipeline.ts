@@ -40,8 +40,8 @@ import {
   sharedDir,
   sluice,
   table,
+  waitStarted,
   waitAllIndexed,
-  waitFor,
   type Passage,
 } from './lib.js';
 
@@ -75,7 +75,7 @@ async function pipeline(nc: NatsConnection, base: Config, databaseUrl: string, d
     declareTopology({ ...config, models: [MODEL] }),
   );
   const p = sluice(['start'], envOf(config, databaseUrl, 'chunker,embedder,indexer'));
-  await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'sluice started');
+  await waitStarted(p);
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, rssOf(p.child.pid!).rss)), 200);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
@@ -194,7 +194,7 @@ async function backlogRss(
   }
   await Promise.all(inFlight);
   const p = sluice(['start'], envOf(config, databaseUrl, 'embedder'));
-  await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'embedder started');
+  await waitStarted(p, 'embedder started');
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssOf(p.child.pid!).rss), 250);
   await new Promise((r) => setTimeout(r, BACKLOG_SECONDS * 1000));

@@ -32,8 +32,8 @@ import {
   sharedDir,
   sluice,
   table,
+  waitStarted,
   waitAllIndexed,
-  waitFor,
 } from './lib.js';
 
 const PASSAGES = flag('passages', 1000);
@@ -122,7 +122,7 @@ async function pipelineRun(traced: boolean, otlpUrl: string): Promise<number> {
     LOG_FORMAT: 'json',
     ...(traced ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl } : {}),
   });
-  await waitFor(() => p.log().includes('"msg":"sluice started"'), 120_000, 'sluice started');
+  await waitStarted(p);
   const sql = postgres(db.url, { max: 1, onnotice: () => {} });
   const producer = new Producer({ nc, namespace });
   const docs = passages(PASSAGES);

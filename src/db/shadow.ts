@@ -106,12 +106,21 @@ export async function finishShadow(
   extra: string[] = [],
 ): Promise<void> {
   const schema = shadowSchema(projection);
-  await sql.unsafe(`SET maintenance_work_mem = '512MB'`);
-  for (const t of tables)
-    for (const def of await secondaryIndexes(sql, t, schema))
-      await sql.unsafe(def.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS '));
-  for (const def of extra) await sql.unsafe(def);
-  for (const t of tables) await sql.unsafe(`ANALYZE ${q(schema)}.${q(t)}`);
+  // One connection of the pool for all of it: a SET on the pool lands on any connection.
+  const c = await sql.reserve();
+  try {
+    // Memory to sort in (an HNSW build that outgrows it slows down several times); the
+    // builds use the server's parallel maintenance workers (2 by default).
+    await c.unsafe(`SET maintenance_work_mem = '512MB'`);
+    for (const t of tables)
+      for (const def of await secondaryIndexes(c, t, schema))
+        await c.unsafe(def.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS '));
+    for (const def of extra) await c.unsafe(def);
+    for (const t of tables) await c.unsafe(`ANALYZE ${q(schema)}.${q(t)}`);
+  } finally {
+    await c.unsafe(`RESET maintenance_work_mem`).catch(() => {});
+    c.release();
+  }
 }
 
 /**

@@ -140,6 +140,7 @@ export class Replayer {
         if (!completed) return this.cancelled(name, started);
         phases.load = lap();
         log.info({ seconds: phases.load }, 'replayed: building indexes');
+        await target.beforeIndexes?.(shadowSchema(name));
         await finishShadow(
           sql,
           name,

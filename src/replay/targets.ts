@@ -28,6 +28,8 @@ export interface ReplayTarget {
   handler(stream: StreamKey, schema: string): BatchHandler;
   /** Indexes the live tables may lack (HNSW of models that only the replay saw). */
   extraIndexes?(schema: string): Promise<string[]>;
+  /** Bulk work on the loaded shadow tables before their indexes are built. */
+  beforeIndexes?(schema: string): Promise<void>;
 }
 
 const tablesIn = <T extends object>(t: T, schema: string): T =>
@@ -83,10 +85,18 @@ export function replayTarget(
           indexerHandler({
             subjects,
             publisher: new PipelinePublisher({ nc, source: 'urn:sluice:replay' }),
-            // The shadow gets its HNSW indexes once loaded; live tables keep them current.
-            index: new VectorIndex(sql, tablesIn(tables, schema), schema === LIVE),
+            // The shadow gets its HNSW indexes and its keyword index once loaded (see
+            // beforeIndexes); live tables keep both current.
+            index: new VectorIndex(
+              sql,
+              tablesIn(tables, schema),
+              schema === LIVE,
+              schema === LIVE ? 'maintain' : 'deferred',
+            ),
             emitStatus: false,
           }),
+        beforeIndexes: (schema) =>
+          new VectorIndex(sql, tablesIn(tables, schema), false).rebuildKeywords(),
         extraIndexes: async (schema) => {
           const models = await sql<{ model_id: string; dims: number }[]>`
             SELECT DISTINCT ON (model_id) model_id, vector_dims(embedding) AS dims

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '../../db/index.js';
+import { copyHeader, copyRow, copyTrailer } from '../../db/copy-binary.js';
 import { unpackVectors, type VectorsV1 } from '../../contracts/index.js';
 import {
   KeywordIndex,
@@ -10,18 +11,11 @@ import {
 
 export type ApplyOutcome = 'applied' | 'stale';
 
-/** Chunk rows per INSERT statement (see upsertChunks). */
+/** Chunk rows encoded between two turns of the event loop (see upsertChunks). */
 const UPSERT_SLICE = 128;
 
 /** Literal for SQL built from a value we validated ourselves (model ids). */
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
-/** pgvector's text form; 9 significant digits keep a float32 exact. */
-function vectorText(v: Float32Array): string {
-  let s = '[';
-  for (let i = 0; i < v.length; i++) s += (i ? ',' : '') + v[i]!.toPrecision(9);
-  return `${s}]`;
-}
 
 /** A model's partial HNSW index (cosine) on a chunks table, named the same in every schema. */
 export function hnswIndexSql(
@@ -70,13 +64,51 @@ export class VectorIndex {
   /**
    * @param tables where to write (a replay writes shadow tables)
    * @param hnsw create each model's HNSW index on first sight; a replay builds them at the end
+   * @param keywords 'maintain': keep the keyword index in step with every batch;
+   *   'deferred': leave it alone, for a replay that builds it once from the loaded chunk
+   *   rows ({@link rebuildKeywords}): per batch, the postings' removal and insertion were
+   *   most of a replay's time in PostgreSQL.
    */
   constructor(
     private readonly sql: Sql,
     readonly tables: IndexTables = indexTables,
     private readonly hnsw = true,
+    private readonly keywordMode: 'maintain' | 'deferred' = 'maintain',
   ) {
     this.keywords = new KeywordIndex(tables, tables.chunks);
+  }
+
+  /**
+   * Builds the keyword index from the chunk rows as they are, in one statement: the
+   * bulk path of a replay that wrote them with `keywords: 'deferred'`. Whatever the
+   * keyword tables held (a replay from a point seeds them from the live ones) is
+   * replaced, so the postings match the rows exactly.
+   */
+  async rebuildKeywords(): Promise<void> {
+    const { scopes, terms, postings, chunks } = this.tables;
+    const quoted = (t: string): string =>
+      t
+        .split('.')
+        .map((p) => `"${p}"`)
+        .join('.');
+    await this.sql.begin(async (txn) => {
+      const tx = txn as unknown as Sql;
+      await tx`TRUNCATE ${tx(postings)}, ${tx(terms)}, ${tx(scopes)}`;
+      await tx`SET LOCAL maintenance_work_mem = '512MB'`;
+      // Millions of postings inserted in term order into a B-tree keyed by scope first
+      // are slower than building that key once, sorted, after them.
+      const [pk] = await tx<{ name: string; def: string }[]>`
+        SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = ${quoted(postings)}::regclass AND contype = 'p'`;
+      if (pk) await tx.unsafe(`ALTER TABLE ${quoted(postings)} DROP CONSTRAINT "${pk.name}"`);
+      await tx.unsafe(
+        this.keywords.addSql(
+          `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quoted(chunks)}`,
+        ),
+      );
+      if (pk)
+        await tx.unsafe(`ALTER TABLE ${quoted(postings)} ADD CONSTRAINT "${pk.name}" ${pk.def}`);
+    });
   }
 
   /** Creates the model's partial HNSW index (cosine) once; idempotent across processes. */
@@ -216,8 +248,9 @@ export class VectorIndex {
         ({ p }) => keyOf(p),
         ({ p, j }) => p.chunks[j]!.index,
       );
+      const keywords = this.keywordMode === 'maintain';
       // The keyword index follows the chunk rows: out before they change, in after.
-      if (from.m.length + exact.m.length > 0) {
+      if (keywords && from.m.length + exact.m.length > 0) {
         await this.keywords.lock(tx, {
           m: [...from.m, ...exact.m],
           t: [...from.t, ...exact.t],
@@ -235,57 +268,80 @@ export class VectorIndex {
       }
       if (chunkRows.length > 0) {
         await this.upsertChunks(tx, chunkRows);
-        await this.keywords.add(tx, exact);
+        if (keywords) await this.keywords.add(tx, exact);
       }
     });
     return outcomes;
   }
 
   /**
-   * Upserts chunk rows a slice at a time: serializing thousands of rows (a batch of big
-   * documents) into one statement held the event loop for a third of a second; a slice
-   * of UPSERT_SLICE rows takes a few milliseconds, and the loop runs between slices.
+   * Upserts chunk rows through a temporary stage table loaded with binary COPY (vectors
+   * as float4, no text formatting here or parsing in pgvector), then one INSERT … ON
+   * CONFLICT from it. Rows are encoded a slice at a time, giving the event loop a turn
+   * between slices: a batch of big documents is thousands of rows.
    */
   private async upsertChunks(tx: Sql, rows: { p: VectorsV1; j: number }[]): Promise<void> {
-    // Each part's vectors are unpacked once, and turned into text a row at a time.
+    await tx`
+      CREATE TEMP TABLE IF NOT EXISTS sluice_chunk_stage (
+        m text, t text, c text, d text, i int4, id text, v int8, h text, tx text, hd jsonb,
+        ti text, ur text, md jsonb, e vector) ON COMMIT DELETE ROWS`;
+    // Each part's vectors are unpacked once.
     const unpacked = new Map<VectorsV1, Float32Array[]>();
-    const vector = ({ p, j }: { p: VectorsV1; j: number }): string => {
+    const vector = ({ p, j }: { p: VectorsV1; j: number }): Float32Array => {
       let v = unpacked.get(p);
       if (!v) {
         v = unpackVectors(p.vectors, p.chunks.length, p.dimensions);
         unpacked.set(p, v);
       }
-      return vectorText(v[j]!);
+      return v[j]!;
     };
-    for (let i = 0; i < rows.length; i += UPSERT_SLICE)
-      await this.upsertSlice(tx, rows.slice(i, i + UPSERT_SLICE), vector);
-  }
-
-  private async upsertSlice(
-    tx: Sql,
-    rows: { p: VectorsV1; j: number }[],
-    vector: (r: { p: VectorsV1; j: number }) => string,
-  ): Promise<void> {
-    const col = <T>(f: (r: { p: VectorsV1; j: number }) => T): T[] => rows.map(f);
-    const chunk = (r: { p: VectorsV1; j: number }) => r.p.chunks[r.j]!;
+    const copy = await tx`COPY sluice_chunk_stage FROM STDIN (FORMAT binary)`.writable();
+    const done = new Promise<void>((resolve, reject) => {
+      copy.once('finish', resolve);
+      copy.once('error', reject);
+    });
+    const write = (b: Buffer): Promise<void> =>
+      new Promise((resolve, reject) => copy.write(b, (err) => (err ? reject(err) : resolve())));
+    await write(copyHeader());
+    for (let s = 0; s < rows.length; s += UPSERT_SLICE) {
+      const slice = rows.slice(s, s + UPSERT_SLICE).map((r) => {
+        const c = r.p.chunks[r.j]!;
+        return copyRow([
+          { text: r.p.model },
+          { text: r.p.tenant },
+          { text: r.p.collection },
+          { text: r.p.documentId },
+          { int4: c.index },
+          { text: c.id },
+          { int8: r.p.version },
+          { text: c.hash },
+          { text: c.text },
+          { jsonb: JSON.stringify(c.headings) },
+          { text: r.p.document.title ?? null },
+          { text: r.p.document.uri ?? null },
+          { jsonb: JSON.stringify(r.p.document.metadata ?? {}) },
+          { vector: vector(r) },
+        ]);
+      });
+      await write(Buffer.concat(slice));
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    copy.end(copyTrailer());
+    await done;
     await tx`
       INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
                                 content_hash, text, headings, title, uri, metadata, embedding, tsv)
-      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)), ti, ur, md, e::vector,
+      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)), ti, ur, md, e,
              to_tsvector('english'::regconfig,
                coalesce(ti, '') || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
-      FROM unnest(${col((r) => r.p.model)}::text[], ${col((r) => r.p.tenant)}::text[], ${col((r) => r.p.collection)}::text[],
-                  ${col((r) => r.p.documentId)}::text[], ${col((r) => chunk(r).index)}::int[], ${col((r) => chunk(r).id)}::text[],
-                  ${col((r) => r.p.version)}::bigint[], ${col((r) => chunk(r).hash)}::text[], ${col((r) => chunk(r).text)}::text[],
-                  ${col((r) => JSON.stringify(chunk(r).headings))}::text[]::jsonb[], ${col((r) => r.p.document.title ?? null)}::text[],
-                  ${col((r) => r.p.document.uri ?? null)}::text[], ${col((r) => JSON.stringify(r.p.document.metadata ?? {}))}::text[]::jsonb[],
-                  ${col(vector)}::text[])
-           AS u(m, t, c, d, i, id, v, h, tx, hd, ti, ur, md, e)
+      FROM sluice_chunk_stage
       ON CONFLICT (model_id, tenant, collection, document_id, chunk_index) DO UPDATE SET
         chunk_id = EXCLUDED.chunk_id, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
         text = EXCLUDED.text, headings = EXCLUDED.headings, title = EXCLUDED.title, uri = EXCLUDED.uri,
         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
       WHERE x.version <= EXCLUDED.version`;
+    // The stage empties itself at commit (ON COMMIT DELETE ROWS), and a rolled-back
+    // transaction's rows were never there.
   }
 }
 

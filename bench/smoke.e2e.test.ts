@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { packageRoot } from '../src/paths.js';
+import { testModelsDir } from '../test/harness/models.js';
+
+/**
+ * Every benchmark script, at a tiny size, runs to its end and prints its table: the
+ * scripts keep working as the code under them changes. No timing is asserted (figures
+ * at this size mean nothing); the numbers worth reading come from `npm run bench:*`.
+ */
+const runs: [script: string, args: string[]][] = [
+  ['producer', ['--events', '200', '--rounds', '1', '--http-seconds', '1']],
+  ['chunker', ['--from-kb', '4', '--to-mb', '0.008']],
+  [
+    'pipeline',
+    [
+      '--passages',
+      '20',
+      '--rounds',
+      '1',
+      '--backlog-seconds',
+      '1',
+      '--small-backlog',
+      '5',
+      '--large-backlog',
+      '10',
+    ],
+  ],
+  ['replay', ['--passages', '20', '--copies', '1', '--reembed', '8']],
+  ['search', ['--chunks', '200', '--seconds', '1', '--connections', '2']],
+  ['webhooks', ['--docs', '10']],
+  ['tracing', ['--passages', '10', '--rounds', '1', '--calls', '1000']],
+  ['ui', ['--chunks', '200', '--loads', '1']],
+];
+
+function bench(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(packageRoot, 'bench', `${script}.ts`), ...args],
+      {
+        cwd: packageRoot,
+        env: {
+          ...process.env,
+          NATS_URL: inject('natsUrl'),
+          DATABASE_URL: inject('databaseUrl'),
+          SLUICE_SHARED_DIR: dirname(testModelsDir()),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-20_000)));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, out }));
+  });
+}
+
+describe('benchmarks at a tiny size', () => {
+  // A few seconds each on an idle machine; minutes when other work shares its cores.
+  it.each(runs)(
+    'bench:%s runs to its end and prints its table',
+    async (script, args) => {
+      const { code, out } = await bench(script, args);
+      expect(code, out).toBe(0);
+      expect(out).toMatch(/^\| .+ \|$/m);
+    },
+    900_000,
+  );
+});
