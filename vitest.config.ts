@@ -30,11 +30,25 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'e2e',
-          include: ['{src,test,bench}/**/*.e2e.test.ts'],
+          include: ['{src,test}/**/*.e2e.test.ts'],
           ...servers,
           testTimeout: 300_000,
         },
       },
+      // Every bench script at a tiny size (minutes of CPU on 2 cores): `npm run bench:smoke`.
+      ...(process.env.SLUICE_BENCH_SMOKE === '1'
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'bench',
+                include: ['bench/**/*.e2e.test.ts'],
+                ...servers,
+                testTimeout: 900_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
