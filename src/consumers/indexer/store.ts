@@ -270,20 +270,22 @@ export class VectorIndex {
     const chunk = (r: { p: VectorsV1; j: number }) => r.p.chunks[r.j]!;
     await tx`
       INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
-                                content_hash, text, headings, title, uri, metadata, embedding, tsv)
-      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)), ti, ur, md, e::vector,
+                                content_hash, text, headings, pages, title, uri, metadata, embedding, tsv)
+      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)),
+             ARRAY(SELECT jsonb_array_elements_text(pg)::int), ti, ur, md, e::vector,
              to_tsvector('english'::regconfig,
                coalesce(ti, '') || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
       FROM unnest(${col((r) => r.p.model)}::text[], ${col((r) => r.p.tenant)}::text[], ${col((r) => r.p.collection)}::text[],
                   ${col((r) => r.p.documentId)}::text[], ${col((r) => chunk(r).index)}::int[], ${col((r) => chunk(r).id)}::text[],
                   ${col((r) => r.p.version)}::bigint[], ${col((r) => chunk(r).hash)}::text[], ${col((r) => chunk(r).text)}::text[],
-                  ${col((r) => JSON.stringify(chunk(r).headings))}::text[]::jsonb[], ${col((r) => r.p.document.title ?? null)}::text[],
+                  ${col((r) => JSON.stringify(chunk(r).headings))}::text[]::jsonb[], ${col((r) => JSON.stringify(chunk(r).pages ?? []))}::text[]::jsonb[],
+                  ${col((r) => r.p.document.title ?? null)}::text[],
                   ${col((r) => r.p.document.uri ?? null)}::text[], ${col((r) => JSON.stringify(r.p.document.metadata ?? {}))}::text[]::jsonb[],
                   ${col(vector)}::text[])
-           AS u(m, t, c, d, i, id, v, h, tx, hd, ti, ur, md, e)
+           AS u(m, t, c, d, i, id, v, h, tx, hd, pg, ti, ur, md, e)
       ON CONFLICT (model_id, tenant, collection, document_id, chunk_index) DO UPDATE SET
         chunk_id = EXCLUDED.chunk_id, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
-        text = EXCLUDED.text, headings = EXCLUDED.headings, title = EXCLUDED.title, uri = EXCLUDED.uri,
+        text = EXCLUDED.text, headings = EXCLUDED.headings, pages = EXCLUDED.pages, title = EXCLUDED.title, uri = EXCLUDED.uri,
         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
       WHERE x.version <= EXCLUDED.version`;
   }
@@ -312,6 +314,8 @@ export interface ChunkRow {
   version: number;
   text: string;
   headings: string[];
+  /** Pages of a paged file the chunk comes from (empty otherwise). */
+  pages: number[];
 }
 
 /** A document's chunks as each model's index holds them, in order (at most `limit`). */
@@ -321,9 +325,16 @@ export async function documentChunks(
   limit = 500,
 ): Promise<ChunkRow[]> {
   const rows = await sql<
-    { model_id: string; chunk_index: number; version: string; text: string; headings: string[] }[]
+    {
+      model_id: string;
+      chunk_index: number;
+      version: string;
+      text: string;
+      headings: string[];
+      pages: number[];
+    }[]
   >`
-    SELECT model_id, chunk_index, version, text, headings FROM index_chunks
+    SELECT model_id, chunk_index, version, text, headings, pages FROM index_chunks
     WHERE tenant = ${ref.tenant} AND collection = ${ref.collection} AND document_id = ${ref.documentId}
     ORDER BY model_id, chunk_index LIMIT ${limit}`;
   return rows.map((r) => ({
@@ -332,5 +343,6 @@ export async function documentChunks(
     version: Number(r.version),
     text: r.text,
     headings: r.headings,
+    pages: r.pages,
   }));
 }

@@ -3,7 +3,7 @@ import { parseDocx } from './docx.js';
 import { parseHtml } from './html.js';
 import type { ParsedText } from './parsed-text.js';
 import { parsePdf } from './pdf.js';
-import { fileMediaTypes, sniff, type FileMediaType } from './sniff.js';
+import { fileMediaTypes, sniff, type FileMediaType } from '../../contracts/index.js';
 
 export interface ParseLimits {
   /** Most pages of a paged document (SLUICE_PARSE_MAX_PAGES). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../errors/index.js';
 import { parseFile, type ParseLimits } from './parse-file.js';
-import { fileMediaTypes, sniff } from './sniff.js';
+import { fileMediaTypes, sniff } from '../../contracts/index.js';
 import { deepHtml, docxBomb, makeDocx, makePdf } from './test-files.js';
 
 const limits: ParseLimits = { maxPages: 100, maxUnpackedBytes: 16 * 1024 * 1024 };
