@@ -57,7 +57,7 @@ for (const [dir, pkg] of [
 }
 for (const tool of ['pdftotext', 'pdfinfo', 'pandoc']) {
   try {
-    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
   } catch {
     throw new Error(`${tool} is missing: apt-get install -y poppler-utils pandoc`);
   }
