@@ -223,7 +223,15 @@ const sentenceOf = (text: string): string | undefined => {
     .map((l) => l.replace(/\s+/g, ' ').trim())
     .filter((l) => {
       const words = l.split(' ');
-      return words.length >= 6 && words.length <= 30 && /^[A-Za-z]/.test(l) && !/\.{4,}/.test(l);
+      // Not the navigation bar every manual page repeats ("Prev Up … Home Next"): the
+      // parser drops it as boilerplate, and it names no page anyway.
+      return (
+        words.length >= 6 &&
+        words.length <= 30 &&
+        /^[A-Za-z]/.test(l) &&
+        !/\.{4,}/.test(l) &&
+        !/^Prev\b.*\bNext$/.test(l)
+      );
     });
   return lines.length === 0 ? undefined : lines[Math.floor(random() * lines.length)];
 };
