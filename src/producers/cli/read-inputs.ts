@@ -126,8 +126,7 @@ async function* plainFile(
   } catch {
     yield {
       origin: file,
-      error:
-        'not a PDF, HTML, DOCX, markdown or UTF-8 text file (other binary files are not supported)',
+      error: 'not UTF-8 text, nor a PDF, HTML or DOCX file (other binary files are not supported)',
     };
     return;
   }
