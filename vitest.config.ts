@@ -39,7 +39,7 @@ export default defineConfig({
       ...(process.env.SLUICE_BENCH_SMOKE === '1'
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'bench',
                 include: ['bench/**/*.e2e.test.ts'],

@@ -6,6 +6,7 @@ import type { DeadLetters } from '../dead-letters/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import { httpSeconds } from '../metrics.js';
+import { registerFileRoute } from '../producers/http/file-route.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
 import type { Replayer } from '../replay/index.js';
 import { installAuth, isDocsUrl, type AuthMode } from './auth.js';
@@ -45,6 +46,8 @@ export interface ApiDeps {
   /** Requests per minute per API key. @defaultValue 1200 */
   rateLimit?: number;
   ingest: Omit<IngestRouteOptions, 'tenantOf' | 'bodyLimit'>;
+  /** Largest raw file of POST /v1/documents/{collection}/{id}. @defaultValue 67_108_864 */
+  fileMaxBytes?: number;
   /** Read models and search (omitted: those routes are not mounted). */
   queries?: SearchRouteOptions;
   /** Dead letters and the jobs that redrive them (both, or neither route is mounted). */
@@ -136,6 +139,11 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     // Callbacks go through the outbound guard at ingest too; without a webhooks setting
     // no private target is allowed.
     checkCallback: (url) => checkTarget(url, deps.webhooks?.allow ?? new WebhookAllowlist([])),
+  });
+  await registerFileRoute(app, {
+    producer: deps.ingest.producer,
+    maxFileBytes: deps.fileMaxBytes ?? 64 * 1024 * 1024,
+    tenantOf: (request) => (deps.auth.mode === 'off' ? undefined : request.principal?.tenant),
   });
   if (deps.queries) {
     registerSearchRoute(app, deps.queries);

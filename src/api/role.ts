@@ -37,6 +37,7 @@ export async function startApiRole(
     claimCheckBytes: config.claimCheckBytes,
     maxMessageBytes: config.maxMessageBytes,
     maxDocumentBytes: config.maxDocumentBytes,
+    maxFileBytes: config.fileMaxBytes,
     source: 'urn:sluice:http',
   });
   // Queries get a pool of their own, with the HNSW search settings on every connection.
@@ -88,6 +89,7 @@ export async function startApiRole(
     eventLog: { nc, namespace: config.namespace },
     logger,
     bodyLimit: config.httpBodyLimit,
+    fileMaxBytes: config.fileMaxBytes,
     rateLimit: config.rateLimit,
     trustProxy: config.trustProxy,
     auth:

@@ -106,6 +106,9 @@ export const SearchHit = Type.Object({
   chunkId: Type.String(),
   text: Type.String(),
   headings: Type.Array(Type.String()),
+  pages: Type.Array(Type.Integer(), {
+    description: 'pages of a paged file (PDF) the chunk comes from; empty for other documents',
+  }),
   title: Type.Union([Type.String(), Type.Null()]),
   uri: Type.Union([Type.String(), Type.Null()]),
   metadata: Type.Record(Type.String(), Type.Unknown()),

@@ -2,6 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { startApiRole } from '../api/role.js';
 import { startChunkerRole } from '../consumers/chunker/role.js';
 import { startEmbedderRole } from '../consumers/embedder/role.js';
+import { startParserRole } from '../consumers/parser/index.js';
 import { startIndexerRole } from '../consumers/indexer/role.js';
 import { startOutputRole } from '../output/role.js';
 import { startProjectorRole } from '../projections/role.js';
@@ -28,6 +29,7 @@ export interface RunningApp {
 
 const starters: Partial<Record<Role, RoleStarter>> = {
   api: startApiRole,
+  parser: startParserRole,
   chunker: startChunkerRole,
   embedder: startEmbedderRole,
   indexer: startIndexerRole,

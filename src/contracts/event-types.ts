@@ -2,6 +2,8 @@ import type { Static, TSchema } from 'typebox';
 import {
   ChunksV1,
   DocumentDeletedV1,
+  DocumentFileV1,
+  DocumentParsedV1,
   DocumentStatusV1,
   DocumentUpsertedV1,
   VectorsV1,
@@ -28,6 +30,13 @@ export const eventTypes = {
     description:
       'A document was created or changed: its full text (or a claim-check reference) and attributes.',
   },
+  'sluice.document.file.v1': {
+    name: 'document.file',
+    version: 1,
+    schema: DocumentFileV1,
+    description:
+      'A document was created or changed as a raw file (PDF, HTML, DOCX, text): a claim check of its bytes in the files bucket; the parser turns it into text.',
+  },
   'sluice.document.deleted.v1': {
     name: 'document.deleted',
     version: 1,
@@ -40,6 +49,13 @@ export const eventTypes = {
  * Events Sluice's roles write for each other. Same rules, but ingest never accepts them.
  */
 export const pipelineEventTypes = {
+  'sluice.document.parsed.v1': {
+    name: 'document.parsed',
+    version: 1,
+    schema: DocumentParsedV1,
+    description:
+      'A file event parsed into markdown-shaped text with its page map and facts, parser → chunker.',
+  },
   'sluice.chunks.v1': {
     name: 'chunks',
     version: 1,

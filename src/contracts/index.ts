@@ -29,3 +29,11 @@ export {
 } from './validate.js';
 export { packVectors, unpackVectors } from './vector-codec.js';
 export { embedTextOf, headingPrefix } from './chunk-text.js';
+export {
+  essence,
+  fileMediaTypes,
+  mediaTypeOfName,
+  readableMediaType,
+  sniff,
+  type FileMediaType,
+} from './media-types.js';

@@ -50,6 +50,51 @@ export const TextRef = Type.Object(
 
 export const mimeTypes = ['text/plain', 'text/markdown'] as const;
 
+/** Where a raw file (PDF, HTML, DOCX…) lives in the files bucket: the claim check of a file event. */
+export const FileRef = Type.Object(
+  {
+    bucket: Type.String({ minLength: 1, maxLength: 255 }),
+    name: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: 'tenant/collection/document key/sha256: the tenant prefix is checked on read',
+    }),
+    size: Type.Integer({ minimum: 0, description: 'bytes of the file' }),
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    mediaType: Type.Optional(
+      Type.String({
+        maxLength: 255,
+        description: 'the media type the sender declared; the parser sniffs the bytes too',
+      }),
+    ),
+    filename: Type.Optional(Type.String({ maxLength: 1024 })),
+  },
+  { additionalProperties: false },
+);
+
+export const DocumentFileV1 = Type.Object(
+  {
+    tenant: Token,
+    collection: Token,
+    documentId: DocumentId,
+    title: Type.Optional(
+      Type.String({ maxLength: 1024, description: "overrides the file's own title" }),
+    ),
+    file: FileRef,
+    uri: Type.Optional(Type.String({ format: 'uri-reference', maxLength: 4096 })),
+    metadata: Type.Optional(Metadata),
+    callbackUrl: Type.Optional(
+      Type.String({
+        format: 'uri',
+        pattern: '^https?://',
+        maxLength: 2048,
+        description: 'called when indexed',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const DocumentUpsertedV1 = Type.Object(
   {
     tenant: Token,
@@ -118,6 +163,8 @@ export type DocumentUpsertedV1 = Static<typeof DocumentUpsertedV1>;
 export type DocumentDeletedV1 = Static<typeof DocumentDeletedV1>;
 export type CloudEventAttributes = Static<typeof CloudEventAttributes>;
 export type TextRef = Static<typeof TextRef>;
+export type FileRef = Static<typeof FileRef>;
+export type DocumentFileV1 = Static<typeof DocumentFileV1>;
 export type Metadata = Static<typeof Metadata>;
 export type MimeType = (typeof mimeTypes)[number];
 
@@ -151,6 +198,12 @@ export const Chunk = Type.Object(
       description: 'offset of the first character in the document text',
     }),
     end: Type.Integer({ minimum: 0, description: 'offset after the last character' }),
+    pages: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 64,
+        description: 'pages of a paged file (PDF) the chunk comes from, ascending',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -206,6 +259,56 @@ export const VectorsV1 = Type.Object(
   { additionalProperties: false },
 );
 
+export const PageSpan = Type.Object(
+  {
+    page: Type.Integer({ minimum: 1 }),
+    start: Type.Integer({ minimum: 0 }),
+    end: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+
+export const DocumentParsedV1 = Type.Object(
+  {
+    tenant: Token,
+    collection: Token,
+    documentId: DocumentId,
+    version: Type.Integer({
+      minimum: 1,
+      description: 'event-log sequence of the file event this was parsed from',
+    }),
+    title: Type.Optional(Type.String({ maxLength: 1024 })),
+    uri: Type.Optional(Type.String({ maxLength: 4096 })),
+    metadata: Type.Optional(Metadata),
+    text: Type.Optional(Type.String({ description: 'the parsed text (markdown-shaped)' })),
+    textRef: Type.Optional(TextRef),
+    mediaType: Type.String({ maxLength: 255, description: 'what the bytes turned out to be' }),
+    pages: Type.Optional(
+      Type.Array(PageSpan, {
+        maxItems: 100_000,
+        description: 'paged formats: text offsets [start, end) of each page',
+      }),
+    ),
+    pagesWithoutText: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        maxItems: 100_000,
+        description: 'pages with no text layer (scans)',
+      }),
+    ),
+    facts: Type.Object(
+      {
+        title: Type.Optional(Type.String({ maxLength: 1024 })),
+        language: Type.Optional(Type.String({ maxLength: 32 })),
+        authors: Type.Optional(Type.Array(Type.String({ maxLength: 256 }), { maxItems: 16 })),
+        created: Type.Optional(Type.String({ maxLength: 64 })),
+        modified: Type.Optional(Type.String({ maxLength: 64 })),
+      },
+      { additionalProperties: false, description: 'what the file says about itself' },
+    ),
+  },
+  { additionalProperties: false, oneOf: [{ required: ['text'] }, { required: ['textRef'] }] },
+);
+
 export const stages = ['chunked', 'embedded', 'indexed', 'failed'] as const;
 
 export const DocumentStatusV1 = Type.Object(
@@ -246,4 +349,6 @@ export type DocumentInfo = Static<typeof DocumentInfo>;
 export type ChunksV1 = Static<typeof ChunksV1>;
 export type VectorsV1 = Static<typeof VectorsV1>;
 export type DocumentStatusV1 = Static<typeof DocumentStatusV1>;
+export type DocumentParsedV1 = Static<typeof DocumentParsedV1>;
+export type PageSpan = Static<typeof PageSpan>;
 export type Stage = (typeof stages)[number];

@@ -274,6 +274,34 @@ export const errorCodes = {
     description:
       'A keyword search query has no searchable words (only stop words or punctuation); hybrid search falls back to vectors instead.',
   },
+  PARSE_FAILED: {
+    status: 422,
+    retryable: false,
+    description:
+      'A raw document (PDF, HTML, DOCX) is malformed or truncated and the parser cannot read it; the message says what it found.',
+  },
+  FILE_ENCRYPTED: {
+    status: 422,
+    retryable: false,
+    description: 'A raw document is encrypted or password-protected; send it decrypted.',
+  },
+  FILE_TOO_LARGE: {
+    status: 413,
+    retryable: false,
+    description:
+      'A raw document is larger than SLUICE_FILE_MAX_BYTES, has more pages than SLUICE_PARSE_MAX_PAGES, unpacks to too much (a zip bomb), or its parsing ran past SLUICE_PARSE_TIMEOUT or SLUICE_PARSE_MAX_MEMORY.',
+  },
+  FILE_EMPTY: {
+    status: 400,
+    retryable: false,
+    description: 'A raw document has no bytes.',
+  },
+  FILE_REF_INVALID: {
+    status: 400,
+    retryable: false,
+    description:
+      "A raw document's claim check is missing from the files bucket, is not its document's, or does not match its size or sha256.",
+  },
   INTERNAL: {
     status: 500,
     retryable: false,

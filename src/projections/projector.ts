@@ -5,6 +5,7 @@ import {
   type Delivery,
   type RuntimeDeps,
 } from '../runtime/consumer.js';
+import type { SluiceEvent } from '../contracts/index.js';
 import { decodeDocumentEvent, decodePipelineEvent } from '../runtime/decode.js';
 import { isSluiceError } from '../errors/index.js';
 import { streamName, type Subjects } from '../topology/index.js';
@@ -93,6 +94,26 @@ const keyOf = (d: DocKey): DocKey => ({
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
+/** What an upsert or a file event carries: its size, hash and type (a file: the raw bytes'). */
+function bodyOf(e: Exclude<SluiceEvent, { type: 'sluice.document.deleted.v1' }>): {
+  bytes: number;
+  sha256: string;
+  mimeType: string;
+} {
+  if (e.type === 'sluice.document.file.v1')
+    return {
+      bytes: e.data.file.size,
+      sha256: e.data.file.sha256,
+      mimeType: e.data.file.mediaType ?? 'application/octet-stream',
+    };
+  const data = e.data;
+  return {
+    bytes: data.textRef?.size ?? Buffer.byteLength(data.text ?? '', 'utf8'),
+    sha256: data.textRef?.sha256 ?? sha256(data.text ?? ''),
+    mimeType: data.mimeType ?? 'text/plain',
+  };
+}
+
 export type DocumentsItem = { key: DocKey; input: DocInput };
 export type CollectionsItem = { key: DocKey; input: CollectionInput; at: string };
 
@@ -110,6 +131,7 @@ export function documentsSources(
         if (e.type === 'sluice.document.deleted.v1')
           return { key, input: { kind: 'deleted', version: d.seq, at } };
         const data = e.data;
+        const body = bodyOf(e);
         return {
           key,
           input: {
@@ -118,10 +140,10 @@ export function documentsSources(
             at,
             title: data.title ?? null,
             uri: data.uri ?? null,
-            mimeType: data.mimeType ?? 'text/plain',
+            mimeType: body.mimeType,
             metadata: data.metadata ?? {},
-            contentHash: data.textRef?.sha256 ?? sha256(data.text ?? ''),
-            bytes: data.textRef?.size ?? Buffer.byteLength(data.text ?? '', 'utf8'),
+            contentHash: body.sha256,
+            bytes: body.bytes,
             ...(data.callbackUrl === undefined ? {} : { callbackUrl: data.callbackUrl }),
           },
         };
@@ -155,7 +177,7 @@ export function collectionsSources(
         const at = timeOf(e.time, d);
         if (e.type === 'sluice.document.deleted.v1')
           return { key, input: { kind: 'deleted', version: d.seq }, at };
-        const bytes = e.data.textRef?.size ?? Buffer.byteLength(e.data.text ?? '', 'utf8');
+        const bytes = bodyOf(e).bytes;
         return { key, input: { kind: 'upserted', version: d.seq, bytes }, at };
       },
       apply: (items, cp) => store.apply(items, cp),

@@ -18,7 +18,8 @@ export interface TopologyRow {
 export interface Declared {
   streams: DeclaredStream[];
   consumers: DeclaredConsumer[];
-  buckets: { name: string; replicas: number }[];
+  /** maxAgeMs: objects older than this expire (0 or absent: kept). */
+  buckets: { name: string; replicas: number; maxAgeMs?: number }[];
 }
 
 function isNotFound(err: unknown): boolean {
@@ -143,7 +144,10 @@ export async function applyTopology(
           });
       } else {
         const b = d.buckets.find((x) => x.name === row.name)!;
-        await new Objm(nc).create(b.name, { replicas: b.replicas });
+        await new Objm(nc).create(b.name, {
+          replicas: b.replicas,
+          ...(b.maxAgeMs ? { ttl: b.maxAgeMs * 1_000_000 } : {}),
+        });
       }
     } catch (err) {
       throw new SluiceError(

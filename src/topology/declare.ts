@@ -24,7 +24,7 @@ export interface TopologyOptions {
   duplicateWindow: number;
 }
 
-export type StreamKey = 'events' | 'chunks' | 'vectors' | 'status' | 'retry' | 'dlq';
+export type StreamKey = 'events' | 'parsed' | 'chunks' | 'vectors' | 'status' | 'retry' | 'dlq';
 
 const ns = (ms: number): number => ms * 1_000_000;
 
@@ -36,6 +36,14 @@ export function streamName(namespace: string, key: StreamKey): string {
 /** The object store bucket holding claim-checked document bodies. */
 export function bodiesBucket(namespace: string): string {
   return `${namespace}_bodies`;
+}
+
+/**
+ * The object store bucket holding raw files (PDF, HTML, DOCX) as sent, owned by the
+ * ingest side: file events carry claim checks into it, and a replay re-parses from it.
+ */
+export function filesBucket(namespace: string): string {
+  return `${namespace}_files`;
 }
 
 /** The KV bucket where every running process keeps its heartbeat (see app/heartbeat.ts). */
@@ -53,6 +61,7 @@ export interface DeclaredStream {
  *
  * - events: the event log, the source of truth, kept for replay; per-document subjects
  *   give per-document order and optimistic concurrency.
+ * - parsed: raw files parsed into text (parser → chunker), derived like chunks.
  * - chunks, vectors, status: derived streams between roles. Vectors are kept like
  *   the log: the index is rebuilt from them without embedding again.
  * - retry: messages parked until their next attempt is due (work queue: each is
@@ -84,6 +93,7 @@ export function declareStreams(o: TopologyOptions): DeclaredStream[] {
       max_age: ns(o.eventsMaxAge),
       deny_delete: true,
     }),
+    stream('parsed', [s.all('parsed')], 'Sluice parsed files: parser to chunker', derived),
     stream('chunks', [s.all('chunks')], 'Sluice chunks: chunker to embedders', derived),
     stream(
       'vectors',

@@ -7,6 +7,7 @@ export {
 } from './apply.js';
 export {
   bodiesBucket,
+  filesBucket,
   processesBucket,
   consumerPair,
   retryDurable,

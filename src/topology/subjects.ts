@@ -12,6 +12,7 @@ export interface DocRef {
  * its own order.
  *
  *   <ns>.events.<tenant>.<collection>.<docKey>          the event log (source of truth)
+ *   <ns>.parsed.<tenant>.<collection>.<docKey>          parser → chunker (raw files as text)
  *   <ns>.chunks.<tenant>.<collection>.<docKey>          chunker → embedders
  *   <ns>.vectors.<model>.<tenant>.<collection>.<docKey> embedder → indexer (one model each)
  *   <ns>.status.<tenant>.<collection>.<docKey>          stage reports → projector
@@ -27,6 +28,9 @@ export class Subjects {
 
   event(ref: DocRef): string {
     return this.doc('events', ref);
+  }
+  parsed(ref: DocRef): string {
+    return this.doc('parsed', ref);
   }
   chunks(ref: DocRef): string {
     return this.doc('chunks', ref);
@@ -45,7 +49,7 @@ export class Subjects {
   }
 
   /** Wildcards: all of a kind, or one tenant's. */
-  all(kind: 'events' | 'chunks' | 'status' | 'retry' | 'dlq', tenant?: string): string {
+  all(kind: 'events' | 'parsed' | 'chunks' | 'status' | 'retry' | 'dlq', tenant?: string): string {
     return tenant === undefined
       ? `${this.namespace}.${kind}.>`
       : `${this.namespace}.${kind}.${tenant}.>`;

@@ -1,7 +1,13 @@
 import type { Config } from '../config/index.js';
 import { modelKey } from '../models/index.js';
 import type { Declared } from './apply.js';
-import { bodiesBucket, consumerPair, declareStreams, type TopologyOptions } from './declare.js';
+import {
+  bodiesBucket,
+  filesBucket,
+  consumerPair,
+  declareStreams,
+  type TopologyOptions,
+} from './declare.js';
 
 export function topologyOptions(config: Config): TopologyOptions {
   return {
@@ -18,7 +24,10 @@ export function topologyOptions(config: Config): TopologyOptions {
 
 /** Durable names of the roles' consumers. */
 export const durables = {
+  parser: 'parser',
   chunker: 'chunker',
+  /** The chunker's second durable: parsed files. */
+  chunkerParsed: 'chunker-parsed',
   embedder: (model: string) => `embedder-${modelKey(model)}`,
   indexer: 'indexer',
   projection: (projection: string, stream: 'events' | 'status') => `proj-${projection}-${stream}`,
@@ -36,7 +45,9 @@ export function declareTopology(config: Config): Declared {
     streams: declareStreams(o),
     // Every durable reads its whole stream, so none has a filter (see filterConfig).
     consumers: [
+      ...consumerPair(ns, 'events', durables.parser, [], opts),
       ...consumerPair(ns, 'events', durables.chunker, [], opts),
+      ...consumerPair(ns, 'parsed', durables.chunkerParsed, [], opts),
       // One embedder per model, each reading every chunk: a new model builds its own index.
       ...config.models.flatMap((m) => consumerPair(ns, 'chunks', durables.embedder(m), [], opts)),
       ...consumerPair(ns, 'vectors', durables.indexer, [], opts),
@@ -48,6 +59,13 @@ export function declareTopology(config: Config): Declared {
       ...consumerPair(ns, 'events', durables.output('events'), [], opts),
       ...consumerPair(ns, 'status', durables.output('status'), [], opts),
     ],
-    buckets: [{ name: bodiesBucket(config.namespace), replicas: config.streamReplicas }],
+    buckets: [
+      { name: bodiesBucket(config.namespace), replicas: config.streamReplicas },
+      {
+        name: filesBucket(config.namespace),
+        replicas: config.streamReplicas,
+        maxAgeMs: config.filesMaxAge,
+      },
+    ],
   };
 }

@@ -80,6 +80,8 @@ export interface ChunkRow {
   version: number;
   text: string;
   headings: string[];
+  /** Pages of a paged file (PDF) the chunk comes from; empty otherwise. */
+  pages: number[];
 }
 
 export interface LoggedEvent {
@@ -130,6 +132,7 @@ export interface SearchHit {
   chunkIndex: number;
   text: string;
   headings: string[];
+  pages: number[];
   title: string | null;
 }
 

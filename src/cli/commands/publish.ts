@@ -18,11 +18,12 @@ export function publishCommand(config: () => Config): Command {
   return new Command('publish')
     .description(
       'publish events or documents: NDJSON/JSON CloudEvents (.ndjson, .jsonl, .json, or - for stdin), ' +
-        'or plain files (markdown, text) whose id is their path',
+        'or documents whose id is their path: markdown and text inline, PDF, HTML and DOCX as raw files ' +
+        'that the parser role reads (format by extension and content sniffing)',
     )
     .argument('<paths...>', 'files, directories, or - for NDJSON on stdin')
-    .option('-t, --tenant <tenant>', 'tenant of plain-file documents')
-    .option('-c, --collection <collection>', 'collection of plain-file documents')
+    .option('-t, --tenant <tenant>', 'tenant of documents (files that are not events)')
+    .option('-c, --collection <collection>', 'collection of documents (files that are not events)')
     .option(
       '--source <uri>',
       'CloudEvents source of plain-file events',
@@ -66,6 +67,7 @@ export function publishCommand(config: () => Config): Command {
             claimCheckBytes: cfg.claimCheckBytes,
             maxMessageBytes: cfg.maxMessageBytes,
             maxDocumentBytes: cfg.maxDocumentBytes,
+            maxFileBytes: cfg.fileMaxBytes,
             source: opts.source,
           });
           const progress = !opts.json && process.stderr.isTTY ? process.stderr : undefined;
@@ -74,7 +76,9 @@ export function publishCommand(config: () => Config): Command {
             inputs: readInputs(paths, {
               ...(opts.tenant === undefined ? {} : { tenant: opts.tenant }),
               ...(opts.collection === undefined ? {} : { collection: opts.collection }),
-              wrap: (data) => producer.event('sluice.document.upserted.v1', data as never),
+              wrap: (data, type) =>
+                producer.event(type ?? 'sluice.document.upserted.v1', data as never),
+              putFile: (doc, bytes, o) => producer.putFile(doc, bytes, o),
             }),
             ...(progress ? { progress, total: await countInputs(paths) } : {}),
             maxInFlight: opts.maxInFlight,

@@ -8,7 +8,7 @@ import { DurableConsumer } from '../../runtime/consumer.js';
 import { runtimeDeps } from '../../runtime/deps.js';
 import { reportFailedStage } from '../../runtime/failed-status.js';
 import { PipelinePublisher } from '../../runtime/publisher.js';
-import { chunkerHandler } from './chunker.js';
+import { chunkerHandler, parsedChunkerHandler, type ChunkerOptions } from './chunker.js';
 import { Splitter } from './splitter.js';
 
 /**
@@ -46,24 +46,39 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
   await splitter.start();
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:chunker' });
-  const consumer = new DurableConsumer(
-    {
-      durable: durables.chunker,
-      stream: 'events',
-      batchSize: 16,
-      handler: chunkerHandler({
-        subjects,
-        publisher,
-        claimCheck: new ClaimCheck(nc, bodiesBucket(config.namespace)),
-        split: (text, mimeType) => splitter.split(text, mimeType),
-        maxMessageBytes: config.maxMessageBytes,
-        logger,
-      }),
-      onDeadLetter: reportFailedStage(publisher, subjects, durables.chunker),
-    },
-    runtimeDeps(config, nc, logger, publisher, ctx.breakers),
-  );
-  await consumer.start();
+  const handlerOptions: ChunkerOptions = {
+    subjects,
+    publisher,
+    claimCheck: new ClaimCheck(nc, bodiesBucket(config.namespace)),
+    split: (text, mimeType) => splitter.split(text, mimeType),
+    maxMessageBytes: config.maxMessageBytes,
+    logger,
+  };
+  const deps = runtimeDeps(config, nc, logger, publisher, ctx.breakers);
+  // Two durables: text events from the log, and files the parser turned into text.
+  const consumers = [
+    new DurableConsumer(
+      {
+        durable: durables.chunker,
+        stream: 'events',
+        batchSize: 16,
+        handler: chunkerHandler(handlerOptions),
+        onDeadLetter: reportFailedStage(publisher, subjects, durables.chunker),
+      },
+      deps,
+    ),
+    new DurableConsumer(
+      {
+        durable: durables.chunkerParsed,
+        stream: 'parsed',
+        batchSize: 4,
+        handler: parsedChunkerHandler(handlerOptions),
+        onDeadLetter: reportFailedStage(publisher, subjects, durables.chunkerParsed),
+      },
+      deps,
+    ),
+  ];
+  for (const c of consumers) await c.start();
   logger.info(
     { tokenizer: specs[0]!.name, maxTokens, overlap: config.chunkOverlapTokens },
     'chunker started',
@@ -71,7 +86,7 @@ export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
   return {
     name: 'chunker',
     stop: async () => {
-      await consumer.stop();
+      for (const c of consumers) await c.stop();
       await splitter.close();
     },
   };

@@ -36,6 +36,7 @@ export interface SearchHit {
   chunkId: string;
   text: string;
   headings: string[];
+  pages: number[];
   title: string | null;
   uri: string | null;
   metadata: Record<string, unknown>;
@@ -45,7 +46,8 @@ const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const vectorText = (v: Float32Array): string =>
   `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
 
-const COLS = 'collection, document_id, chunk_index, chunk_id, text, headings, title, uri, metadata';
+const COLS =
+  'collection, document_id, chunk_index, chunk_id, text, headings, pages, title, uri, metadata';
 
 interface Row {
   score: number;
@@ -55,6 +57,7 @@ interface Row {
   chunk_id: string;
   text: string;
   headings: string[];
+  pages: number[];
   title: string | null;
   uri: string | null;
   metadata: Record<string, unknown>;
@@ -174,6 +177,7 @@ const hit = (r: Row): SearchHit => ({
   chunkId: r.chunk_id,
   text: r.text,
   headings: r.headings,
+  pages: r.pages,
   title: r.title,
   uri: r.uri,
   metadata: r.metadata,

@@ -284,7 +284,7 @@ export class VectorIndex {
     await tx`
       CREATE TEMP TABLE IF NOT EXISTS sluice_chunk_stage (
         m text, t text, c text, d text, i int4, id text, v int8, h text, tx text, hd jsonb,
-        ti text, ur text, md jsonb, e vector) ON COMMIT DELETE ROWS`;
+        pg jsonb, ti text, ur text, md jsonb, e vector) ON COMMIT DELETE ROWS`;
     // Each part's vectors are unpacked once.
     const unpacked = new Map<VectorsV1, Float32Array[]>();
     const vector = ({ p, j }: { p: VectorsV1; j: number }): Float32Array => {
@@ -317,6 +317,7 @@ export class VectorIndex {
           { text: c.hash },
           { text: c.text },
           { jsonb: JSON.stringify(c.headings) },
+          { jsonb: JSON.stringify(c.pages ?? []) },
           { text: r.p.document.title ?? null },
           { text: r.p.document.uri ?? null },
           { jsonb: JSON.stringify(r.p.document.metadata ?? {}) },
@@ -330,14 +331,15 @@ export class VectorIndex {
     await done;
     await tx`
       INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
-                                content_hash, text, headings, title, uri, metadata, embedding, tsv)
-      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)), ti, ur, md, e,
+                                content_hash, text, headings, pages, title, uri, metadata, embedding, tsv)
+      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)),
+             ARRAY(SELECT jsonb_array_elements_text(pg)::int), ti, ur, md, e,
              to_tsvector('english'::regconfig,
                coalesce(ti, '') || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
       FROM sluice_chunk_stage
       ON CONFLICT (model_id, tenant, collection, document_id, chunk_index) DO UPDATE SET
         chunk_id = EXCLUDED.chunk_id, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
-        text = EXCLUDED.text, headings = EXCLUDED.headings, title = EXCLUDED.title, uri = EXCLUDED.uri,
+        text = EXCLUDED.text, headings = EXCLUDED.headings, pages = EXCLUDED.pages, title = EXCLUDED.title, uri = EXCLUDED.uri,
         metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
       WHERE x.version <= EXCLUDED.version`;
     // The stage empties itself at commit (ON COMMIT DELETE ROWS), and a rolled-back
@@ -368,6 +370,8 @@ export interface ChunkRow {
   version: number;
   text: string;
   headings: string[];
+  /** Pages of a paged file the chunk comes from (empty otherwise). */
+  pages: number[];
 }
 
 /** A document's chunks as each model's index holds them, in order (at most `limit`). */
@@ -377,9 +381,16 @@ export async function documentChunks(
   limit = 500,
 ): Promise<ChunkRow[]> {
   const rows = await sql<
-    { model_id: string; chunk_index: number; version: string; text: string; headings: string[] }[]
+    {
+      model_id: string;
+      chunk_index: number;
+      version: string;
+      text: string;
+      headings: string[];
+      pages: number[];
+    }[]
   >`
-    SELECT model_id, chunk_index, version, text, headings FROM index_chunks
+    SELECT model_id, chunk_index, version, text, headings, pages FROM index_chunks
     WHERE tenant = ${ref.tenant} AND collection = ${ref.collection} AND document_id = ${ref.documentId}
     ORDER BY model_id, chunk_index LIMIT ${limit}`;
   return rows.map((r) => ({
@@ -388,5 +399,6 @@ export async function documentChunks(
     version: Number(r.version),
     text: r.text,
     headings: r.headings,
+    pages: r.pages,
   }));
 }

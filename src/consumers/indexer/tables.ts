@@ -52,6 +52,11 @@ export const indexChunks = pgTable(
     contentHash: text('content_hash').notNull(),
     text: text('text').notNull(),
     headings: text('headings').array().notNull(),
+    /** Pages of a paged file (PDF) the chunk comes from; empty for other documents. */
+    pages: integer('pages')
+      .array()
+      .notNull()
+      .default(sql`'{}'::integer[]`),
     title: text('title'),
     uri: text('uri'),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),

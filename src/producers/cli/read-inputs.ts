@@ -3,7 +3,13 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
-import type { MimeType } from '../../contracts/index.js';
+import {
+  fileMediaTypes,
+  mediaTypeOfName,
+  sniff,
+  type FileRef,
+  type MimeType,
+} from '../../contracts/index.js';
 
 /** One thing to publish: a parsed event, or the reason an input could not become one. */
 export interface InputItem {
@@ -17,8 +23,17 @@ export interface DocumentDefaults {
   tenant?: string;
   collection?: string;
   /** Builds the CloudEvent around a document's data (the producer's `event()`). */
-  wrap: (data: Record<string, unknown>) => unknown;
+  wrap: (data: Record<string, unknown>, type?: 'sluice.document.file.v1') => unknown;
+  /** Stores a raw file (PDF, HTML, DOCX) for a file event (the producer's `putFile()`). */
+  putFile?: (
+    doc: { tenant: string; collection: string; documentId: string },
+    bytes: Uint8Array,
+    o: { mediaType?: string; filename?: string },
+  ) => Promise<FileRef>;
 }
+
+/** Formats the parser role reads from the raw bytes; text and markdown travel inline. */
+const RAW = new Set<string>([fileMediaTypes.pdf, fileMediaTypes.html, fileMediaTypes.docx]);
 
 const EVENT_FILES = new Set(['.ndjson', '.jsonl', '.json']);
 const MARKDOWN = new Set(['.md', '.markdown', '.mdx']);
@@ -72,11 +87,47 @@ async function* plainFile(
     yield { origin: file, error: 'plain files need --tenant and --collection' };
     return;
   }
+  const bytes = await readFile(file);
+  // The extension suggests, the bytes decide (a .txt that is a PDF is parsed as a PDF).
+  const byName = mediaTypeOfName(file);
+  const kind = sniff(bytes, byName);
+  if (RAW.has(kind) && d.putFile) {
+    try {
+      const ref = await d.putFile(
+        { tenant: d.tenant, collection: d.collection, documentId },
+        bytes,
+        {
+          mediaType: kind,
+          filename: basename(file),
+        },
+      );
+      yield {
+        origin: file,
+        event: d.wrap(
+          {
+            tenant: d.tenant,
+            collection: d.collection,
+            documentId,
+            file: ref,
+            uri: pathToFileURL(resolve(file)).href,
+          },
+          'sluice.document.file.v1',
+        ),
+      };
+    } catch (err) {
+      yield { origin: file, error: (err as Error).message };
+    }
+    return;
+  }
   let text: string;
   try {
-    text = strictUtf8.decode(await readFile(file));
+    if (kind === 'binary') throw new Error('binary');
+    text = strictUtf8.decode(bytes);
   } catch {
-    yield { origin: file, error: 'not UTF-8 text (binary files are not supported)' };
+    yield {
+      origin: file,
+      error: 'not UTF-8 text, nor a PDF, HTML or DOCX file (other binary files are not supported)',
+    };
     return;
   }
   const mimeType: MimeType = MARKDOWN.has(extname(file).toLowerCase())

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { TextRef } from '../../contracts/index.js';
-import { SluiceError } from '../../errors/index.js';
+import { SluiceError, type ErrorCode } from '../../errors/index.js';
 import { docKey } from '../../topology/index.js';
 
 /**
@@ -15,6 +15,8 @@ export class ClaimCheck {
   constructor(
     private readonly nc: NatsConnection,
     readonly bucket: string,
+    /** What a bad reference fails with: TEXT_REF_INVALID (bodies) or FILE_REF_INVALID (raw files). */
+    private readonly refError: ErrorCode = 'TEXT_REF_INVALID',
   ) {}
 
   private open(): Promise<ObjectStore> {
@@ -25,8 +27,11 @@ export class ClaimCheck {
     return this.store;
   }
 
-  async put(name: string, text: string): Promise<TextRef> {
-    const bytes = Buffer.from(text, 'utf8');
+  put(name: string, text: string): Promise<TextRef> {
+    return this.putBytes(name, Buffer.from(text, 'utf8'));
+  }
+
+  async putBytes(name: string, bytes: Uint8Array): Promise<TextRef> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const store = await this.open();
     // Same name, same content: a retried put is harmless.
@@ -39,29 +44,31 @@ export class ClaimCheck {
    * pins it to one document's bodies (claimCheckPrefix).
    */
   async get(ref: TextRef, owner?: { prefix: string }): Promise<string> {
+    return Buffer.from(await this.getBytes(ref, owner)).toString('utf8');
+  }
+
+  /** The bytes a reference points to, checked like get(). */
+  async getBytes(ref: TextRef, owner?: { prefix: string }): Promise<Uint8Array> {
     // Only this installation's bucket, and (given an owner) only the owner's bodies.
     if (ref.bucket !== this.bucket || (owner && !ref.name.startsWith(owner.prefix))) {
       throw new SluiceError(
-        'TEXT_REF_INVALID',
-        `claim-checked text ${ref.bucket}/${ref.name} is not this document's (expected ${this.bucket}/${owner?.prefix ?? ''}…)`,
+        this.refError,
+        `claim-checked ${ref.bucket}/${ref.name} is not this document's (expected ${this.bucket}/${owner?.prefix ?? ''}…)`,
       );
     }
     const store = await this.open();
     const bytes = await store.getBlob(ref.name);
     if (bytes === null) {
-      throw new SluiceError(
-        'TEXT_REF_INVALID',
-        `claim-checked text ${ref.bucket}/${ref.name} is missing`,
-      );
+      throw new SluiceError(this.refError, `claim-checked ${ref.bucket}/${ref.name} is missing`);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     if (bytes.length !== ref.size || sha256 !== ref.sha256) {
       throw new SluiceError(
-        'TEXT_REF_INVALID',
-        `claim-checked text ${ref.bucket}/${ref.name} does not match its size or sha256`,
+        this.refError,
+        `claim-checked ${ref.bucket}/${ref.name} does not match its size or sha256`,
       );
     }
-    return Buffer.from(bytes).toString('utf8');
+    return bytes;
   }
 }
 

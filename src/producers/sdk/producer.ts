@@ -9,11 +9,12 @@ import {
   validateEvent,
   type EventData,
   type EventType,
+  type FileRef,
   type SluiceEvent,
 } from '../../contracts/index.js';
 import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
-import { Subjects, bodiesBucket } from '../../topology/index.js';
+import { Subjects, bodiesBucket, filesBucket } from '../../topology/index.js';
 import { ClaimCheck, claimCheckPrefix } from './claim-check.js';
 import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
 import { extractTrace, sendSpan } from '../../tracing/index.js';
@@ -28,6 +29,8 @@ export interface ProducerOptions {
   maxMessageBytes?: number;
   /** Largest document text accepted at all. @defaultValue 16_777_216 */
   maxDocumentBytes?: number;
+  /** Largest raw file putFile accepts (SLUICE_FILE_MAX_BYTES). @defaultValue 67_108_864 */
+  maxFileBytes?: number;
   /** How long one publish keeps retrying through timeouts and leader elections. @defaultValue 30_000 */
   retryDeadlineMs?: number;
   /** How long one attempt waits for the stream's ack. @defaultValue 5_000 */
@@ -82,6 +85,7 @@ export class Producer {
   private readonly js: JetStreamClient;
   private readonly subjects: Subjects;
   private readonly claimCheck: ClaimCheck;
+  private readonly files: ClaimCheck;
   private readonly o: Required<Omit<ProducerOptions, 'logger' | 'nc' | 'namespace'>>;
   /** Publish attempts retried after a transient failure, since this producer was made. */
   retries = 0;
@@ -90,10 +94,12 @@ export class Producer {
     this.js = jetstream(options.nc);
     this.subjects = new Subjects(options.namespace);
     this.claimCheck = new ClaimCheck(options.nc, bodiesBucket(options.namespace));
+    this.files = new ClaimCheck(options.nc, filesBucket(options.namespace), 'FILE_REF_INVALID');
     this.o = {
       claimCheckBytes: options.claimCheckBytes ?? 256 * 1024,
       maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
       maxDocumentBytes: options.maxDocumentBytes ?? 16 * 1024 * 1024,
+      maxFileBytes: options.maxFileBytes ?? 64 * 1024 * 1024,
       retryDeadlineMs: options.retryDeadlineMs ?? 30_000,
       ackTimeoutMs: options.ackTimeoutMs ?? 5_000,
       source: options.source ?? `urn:sluice:producer:${hostname()}`,
@@ -114,7 +120,7 @@ export class Producer {
       time: new Date().toISOString(),
       ...(attrs.traceparent ? { traceparent: attrs.traceparent } : {}),
       data,
-    };
+    } as SluiceEvent;
   }
 
   /**
@@ -356,16 +362,62 @@ export class Producer {
     };
   }
 
-  private async putBody(name: string, text: string): ReturnType<ClaimCheck['put']> {
+  /**
+   * Stores a raw file (PDF, HTML, DOCX, text) in the files bucket under the document's
+   * tenant prefix and returns its claim check, for a `sluice.document.file.v1` event.
+   * Rejects with FILE_EMPTY or FILE_TOO_LARGE (nothing stored).
+   */
+  async putFile(
+    doc: { tenant: string; collection: string; documentId: string },
+    bytes: Uint8Array,
+    o: { mediaType?: string; filename?: string } = {},
+  ): Promise<FileRef> {
+    if (bytes.length === 0) throw new SluiceError('FILE_EMPTY', 'the file has no bytes');
+    if (bytes.length > this.o.maxFileBytes)
+      throw new SluiceError(
+        'FILE_TOO_LARGE',
+        `the file is ${bytes.length} bytes; the limit is ${this.o.maxFileBytes} (SLUICE_FILE_MAX_BYTES)`,
+        { details: { size: bytes.length, limit: this.o.maxFileBytes } },
+      );
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    // Content-addressed under the document: the same bytes again are the same object.
+    const name = `${claimCheckPrefix(doc)}${sha256}`;
+    const ref = await this.withRetry(name, () => this.files.putBytes(name, bytes));
+    return {
+      ...ref,
+      ...(o.mediaType === undefined ? {} : { mediaType: o.mediaType.slice(0, 255) }),
+      ...(o.filename === undefined ? {} : { filename: o.filename.slice(0, 1024) }),
+    };
+  }
+
+  /** putFile, then publishes the file event for it (the parser turns it into text). */
+  async publishFile(
+    doc: Omit<EventData<'sluice.document.file.v1'>, 'file'>,
+    bytes: Uint8Array,
+    o: { mediaType?: string; filename?: string; id?: string } & PublishOptions = {},
+  ): Promise<PublishResult> {
+    const file = await this.putFile(doc, bytes, o);
+    const { expectedVersion } = o;
+    return this.publish(
+      this.event('sluice.document.file.v1', { ...doc, file }, o.id ? { id: o.id } : {}),
+      expectedVersion === undefined ? {} : { expectedVersion },
+    );
+  }
+
+  private putBody(name: string, text: string): ReturnType<ClaimCheck['put']> {
+    return this.withRetry(name, () => this.claimCheck.put(name, text));
+  }
+
+  private async withRetry<T>(name: string, put: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.o.retryDeadlineMs;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.claimCheck.put(name, text);
+        return await put();
       } catch (err) {
         if (!isTransientPublishError(err) || Date.now() >= deadline) {
           throw new SluiceError(
             'PUBLISH_FAILED',
-            `could not store the claim-checked text ${name}: ${(err as Error).message}`,
+            `could not store the claim-checked ${name}: ${(err as Error).message}`,
             {
               cause: err,
             },

@@ -97,10 +97,12 @@ export function DocumentPage({ collection, id }: { collection: string; id: strin
           <p class="muted">Not in any index yet.</p>
         ) : (
           <ol class="chunks">
-            {chunks.data.items.map((c) => (
+            {chunks.data.items.map((c, i, all) => (
               <li key={`${c.modelId}:${c.chunkIndex}`}>
+                {pageBreak(all[i - 1], c) && <p class="page-break">page {c.pages[0]}</p>}
                 <p class="muted">
                   #{c.chunkIndex} · {c.modelId} · version {c.version}
+                  {c.pages.length > 0 && ` · ${pageRange(c.pages)}`}
                   {c.headings.length > 0 && ` · ${c.headings.join(' › ')}`}
                 </p>
                 <p>{c.text}</p>
@@ -111,3 +113,13 @@ export function DocumentPage({ collection, id }: { collection: string; id: strin
     </div>
   );
 }
+
+/** A page break goes before a chunk that starts on a later page than the last one ended. */
+function pageBreak(prev: ChunkRow | undefined, c: ChunkRow): boolean {
+  const first = c.pages[0];
+  if (first === undefined) return false;
+  return prev === undefined || prev.modelId !== c.modelId || (prev.pages.at(-1) ?? 0) < first;
+}
+
+const pageRange = (pages: number[]): string =>
+  pages.length === 1 ? `p. ${pages[0]}` : `pp. ${pages[0]}–${pages.at(-1)}`;

@@ -1,0 +1,1 @@
+ALTER TABLE "index_chunks" ADD COLUMN "pages" integer[] DEFAULT '{}'::integer[] NOT NULL;

@@ -1,0 +1,58 @@
+import type { AppContext } from '../../app/context.js';
+import type { RoleHandle } from '../../app/role.js';
+import { ClaimCheck } from '../../producers/sdk/index.js';
+import { Subjects, bodiesBucket, durables, filesBucket } from '../../topology/index.js';
+import { DurableConsumer } from '../../runtime/consumer.js';
+import { runtimeDeps } from '../../runtime/deps.js';
+import { reportFailedStage } from '../../runtime/failed-status.js';
+import { PipelinePublisher } from '../../runtime/publisher.js';
+import { FileParser } from './file-parser.js';
+import { parserHandler } from './parser.js';
+
+/**
+ * The parser role: raw files (PDF, HTML, DOCX, text) into text for the chunker. It has
+ * its own durable on the event log, with the retries and dead letters of every stage;
+ * parsing runs in a worker thread with memory and time limits.
+ */
+export async function startParserRole(ctx: AppContext): Promise<RoleHandle> {
+  const { config, nc } = ctx;
+  const logger = ctx.logger.child({ module: 'parser' });
+  const maxMemoryMb = Math.max(32, Math.floor(config.parseMaxMemory / (1024 * 1024)));
+  const fileParser = new FileParser(
+    {
+      maxPages: config.parseMaxPages,
+      maxUnpackedBytes: Math.floor(config.parseMaxMemory / 2),
+      timeoutMs: config.parseTimeout,
+      maxMemoryMb,
+    },
+    logger,
+  );
+  const subjects = new Subjects(config.namespace);
+  const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:parser' });
+  const consumer = new DurableConsumer(
+    {
+      durable: durables.parser,
+      stream: 'events',
+      batchSize: 8,
+      handler: parserHandler({
+        subjects,
+        publisher,
+        files: new ClaimCheck(nc, filesBucket(config.namespace), 'FILE_REF_INVALID'),
+        bodies: new ClaimCheck(nc, bodiesBucket(config.namespace)),
+        parse: (bytes, mediaType) => fileParser.parse(bytes, mediaType),
+        maxMessageBytes: config.maxMessageBytes,
+      }),
+      onDeadLetter: reportFailedStage(publisher, subjects, durables.parser),
+    },
+    runtimeDeps(config, nc, logger, publisher, ctx.breakers),
+  );
+  await consumer.start();
+  logger.info({ maxPages: config.parseMaxPages, maxMemoryMb }, 'parser started');
+  return {
+    name: 'parser',
+    stop: async () => {
+      await consumer.stop();
+      await fileParser.close();
+    },
+  };
+}
