@@ -48,6 +48,10 @@ const requests: Record<string, Request> = {
   'GET /ui/': () => ({ path: '/ui/' }),
   'GET /ui/*': () => ({ path: '/ui/index.html' }),
   'POST /v1/events': () => ({ path: '/v1/events', body: event(OWNER, DOC, 'overwritten') }),
+  'POST /v1/documents/:collection/:id': () => ({
+    path: `/v1/documents/c/${DOC}`,
+    body: 'An uploaded file that overwrites the document.',
+  }),
   'POST /v1/search': () => ({ path: '/v1/search', body: { query: MARK, collection: 'c', k: 5 } }),
   'GET /v1/documents/:collection/:id/chunks': () => ({ path: `/v1/documents/c/${DOC}/chunks` }),
   'GET /v1/documents/:collection/:id/events': () => ({ path: `/v1/documents/c/${DOC}/events` }),

@@ -82,6 +82,7 @@ function register(app: FastifyInstance, options: FileRouteOptions): void {
   app.post(
     '/v1/documents/:collection/:id',
     {
+      config: { scope: 'plain', owns: 'tenant' },
       // Room for the multipart envelope; the file itself is checked against the limit.
       bodyLimit: options.maxFileBytes + 64 * 1024,
       schema: {
