@@ -18,6 +18,7 @@ import { listen } from './listen.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { pipelineCheck } from '../app/ops-server.js';
+import { SelfCalibrator } from '../consumers/indexer/self-calibrator.js';
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
@@ -64,6 +65,15 @@ export async function startApiRole(
       }),
     );
   }
+  // Hybrid's fusion weight, chosen per collection and model on queries made from its text.
+  const calibrator = new SelfCalibrator({
+    sql: queries.sql,
+    embedders: new Map(
+      [...models.values()].map((e) => [e.spec.id, (t: string[]) => e.embed(t, { truncate: true })]),
+    ),
+    logger: logger.child({ module: 'self-calibration' }),
+  });
+  calibrator.start();
   const jsm = await jetstreamManager(nc);
   const letters = new DeadLetters(
     nc,
@@ -94,6 +104,7 @@ export async function startApiRole(
       models,
       defaultModel: config.models[0]!,
       keywordDepth: config.keywordDepth,
+      calibrator,
       queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
       waiters,
     },
@@ -139,6 +150,7 @@ export async function startApiRole(
     waiters,
     stop: async () => {
       await history.stop();
+      await calibrator.stop();
       await waiters.close();
       await app.close();
       await jobs.close();

@@ -274,6 +274,12 @@ export const errorCodes = {
     description:
       'A keyword search query has no searchable words (only stop words or punctuation); hybrid search falls back to vectors instead.',
   },
+  CALIBRATION_TOO_SMALL: {
+    status: 409,
+    retryable: false,
+    description:
+      'Self-calibration needs more text than the collection has (at least 30 chunks a sentence can be held out of); hybrid keeps its current weight.',
+  },
   INTERNAL: {
     status: 500,
     retryable: false,
