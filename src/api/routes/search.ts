@@ -35,7 +35,7 @@ export interface SearchRouteOptions {
   /** Served models by name; the first is the default. */
   models: Map<string, Embedder>;
   defaultModel: string;
-  /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
+  /** Postings read per keyword query term in the first round (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
   keywordDepth?: number;
   /** Self-calibration of fusion weights (POST …/fusion/calibrate); none: that route is absent. */
   calibrator?: SelfCalibrator;
