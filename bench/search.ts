@@ -135,7 +135,7 @@ async function main(): Promise<void> {
                jsonb_build_object('topic', tp, 'p1', p1, 'p50', p50), e::vector, to_tsvector('english', t)
         FROM unnest(${rows.map((r) => r.doc)}::text[], ${rows.map((r) => r.idx)}::int[], ${rows.map((r) => r.text)}::text[],
                     ${rows.map((r) => r.vec)}::text[], ${rows.map((r) => r.topic)}::text[],
-                    ${rows.map((r) => r.p1)}::bool[], ${rows.map((r) => r.p50)}::bool[]) AS u(d, i, t, e, tp, p1, p50)`;
+                    ${rows.map((r) => String(r.p1))}::text[]::bool[], ${rows.map((r) => String(r.p50))}::text[]::bool[]) AS u(d, i, t, e, tp, p1, p50)`;
     }
     const loaded = (performance.now() - t0) / 1000;
     const t1 = performance.now();
