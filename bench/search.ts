@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       (await sql`SELECT count(*)::int AS postings FROM keyword_postings`) as unknown as [
         { postings: number },
       ];
-    await sql`INSERT INTO proj_collections (tenant, collection, document_count) VALUES ('bench', 'scifact', ${CHUNKS / 2})`;
+    await sql`INSERT INTO proj_collections (tenant, collection, document_count) VALUES ('bench', 'scifact', ${Math.ceil(CHUNKS / 2)})`;
     const { key } = await createKey(sql, { tenant: 'bench' });
 
     // The API in a process of its own, as deployed.

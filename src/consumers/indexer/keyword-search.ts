@@ -130,15 +130,20 @@ function roundSql(q: KeywordQuery, depth: number, k: number, ps: Params): string
                   WHERE p.scope = w.scope AND p.term = w.term
                     AND p.document_id = c.document_id AND p.chunk_index = c.chunk_index)) AS score
       FROM c JOIN w ON w.scope = c.scope
-      WHERE c.r <= ${top}
+      WHERE c.r <= ${top} AND (SELECT max(unread) FROM u) > 0
       GROUP BY 1, 2, 3)
     SELECT collection, document_id, chunk_index, score, NULL::float8 AS bound, NULL::float8 AS unread, NULL::int AS read FROM e
+    UNION ALL
+    -- Every list read to its end (short lists, the usual case below ~10k chunks): the
+    -- partial sums are the exact scores, and no lookup is needed.
+    SELECT collection, document_id, chunk_index, partial, NULL, NULL, NULL FROM c
+    WHERE c.r <= ${top} AND coalesce((SELECT max(unread) FROM u), 0) = 0
     UNION ALL
     SELECT NULL, NULL, NULL, NULL,
       greatest(coalesce((SELECT max(c.partial + u.unread - c.seen) FROM c JOIN u USING (scope) WHERE c.r > ${top}), 0),
                coalesce((SELECT max(unread) FROM u), 0)),
       coalesce((SELECT max(unread) FROM u), 0),
-      (SELECT count(*)::int FROM x) + (SELECT count(*)::int FROM c WHERE r <= ${top}) * cardinality(${ps.add(q.terms)}::text[])`;
+      (SELECT count(*)::int FROM x) + (SELECT count(*)::int FROM c WHERE r <= ${top} AND (SELECT max(unread) FROM u) > 0) * cardinality(${ps.add(q.terms)}::text[])`;
 }
 
 /** Scores every chunk the filter matches: exact, and cheap when it matches few. */
