@@ -20,6 +20,7 @@ import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { pipelineCheck } from '../app/ops-server.js';
+import { SelfCalibrator } from '../consumers/indexer/self-calibrator.js';
 
 /** Longest /metrics serves JetStream figures without asking JetStream again. */
 const METRICS_REFRESH_MS = 5_000;
@@ -70,6 +71,15 @@ export async function startApiRole(
       }),
     );
   }
+  // Hybrid's fusion weight, chosen per collection and model on queries made from its text.
+  const calibrator = new SelfCalibrator({
+    sql: queries.sql,
+    embedders: new Map(
+      [...models.values()].map((e) => [e.spec.id, (t: string[]) => e.embed(t, { truncate: true })]),
+    ),
+    logger: logger.child({ module: 'self-calibration' }),
+  });
+  calibrator.start();
   const jsm = await jetstreamManager(nc);
   const letters = new DeadLetters(
     nc,
@@ -106,6 +116,7 @@ export async function startApiRole(
       models,
       defaultModel: config.models[0]!,
       keywordDepth: config.keywordDepth,
+      calibrator,
       queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
       waiters,
     },
@@ -153,6 +164,7 @@ export async function startApiRole(
     routes: app.routeTable,
     stop: async () => {
       await history.stop();
+      await calibrator.stop();
       await waiters.close();
       await app.close();
       await jobs.close();

@@ -69,6 +69,10 @@ const requests: Record<string, Request> = {
     body: { vectorWeight: 0.9 },
   }),
   'DELETE /v1/collections/:collection/fusion': () => ({ path: '/v1/collections/c/fusion' }),
+  'POST /v1/collections/:collection/fusion/calibrate': () => ({
+    path: '/v1/collections/c/fusion/calibrate',
+    body: {},
+  }),
   'GET /v1/me': () => ({ path: '/v1/me' }),
   'GET /v1/pipeline': () => ({ path: '/v1/pipeline' }),
   'GET /v1/pipeline/stream': () => ({ path: '/v1/pipeline/stream' }),

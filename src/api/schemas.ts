@@ -119,6 +119,7 @@ export const FusionUsed = Type.Object({
   source: Type.Union(
     [
       Type.Literal('request'),
+      Type.Literal('self-calibrated'),
       Type.Literal('calibrated'),
       Type.Literal('configured'),
       Type.Literal('default'),
@@ -126,7 +127,7 @@ export const FusionUsed = Type.Object({
     ],
     {
       description:
-        'where the weight came from: the request, the collection (calibrated by sluice eval, or set by hand), the default, or 1 because the query has no keyword terms',
+        'where the weight came from: the request, the collection (self-calibrated on queries made from its text, calibrated by sluice eval on judged queries, or set by hand), the default, or 1 because the query has no keyword terms',
     },
   ),
 });
@@ -160,12 +161,22 @@ export const FusionSettingResponse = Type.Object({
   model: Type.String(),
   vectorWeight: Type.Number(),
   source: Type.Union([
+    Type.Literal('self-calibrated'),
     Type.Literal('calibrated'),
     Type.Literal('configured'),
     Type.Literal('default'),
   ]),
+  /** How it was chosen; self-calibrated: queries (count), chunks, keyword and vector scores. */
   calibration: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
   updatedAt: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const SelfCalibrationResponse = Type.Object({
+  ...FusionSettingResponse.properties,
+  /** What self-calibration chose now (stored or not). */
+  selfCalibration: Type.Record(Type.String(), Type.Unknown()),
+  /** False when a weight calibrated on judged queries or set by hand is kept instead. */
+  stored: Type.Boolean(),
 });
 
 const Stamp = Type.Union([Type.String(), Type.Null()]);

@@ -157,7 +157,7 @@ export const configSpec = {
     env: 'SLUICE_KEYWORD_DEPTH',
     default: '1000',
     parse: int(10, 10_000_000),
-    doc: 'Keyword search takes its candidates from at most this many postings per query term, best first, then scores the best candidates exactly. See docs/search.md.',
+    doc: 'Postings per query term that keyword search reads in its first round, best first; it reads 4× more per round until no unread posting can enter the top k, so results are exact BM25 whatever the value. See docs/search.md.',
   }),
   apiKey: opt({
     env: 'SLUICE_API_KEY',

@@ -302,6 +302,12 @@ export const errorCodes = {
     description:
       "A raw document's claim check is missing from the files bucket, is not its document's, or does not match its size or sha256.",
   },
+  CALIBRATION_TOO_SMALL: {
+    status: 409,
+    retryable: false,
+    description:
+      'Self-calibration needs more text than the collection has (at least 30 chunks a sentence can be held out of); hybrid keeps its current weight.',
+  },
   INTERNAL: {
     status: 500,
     retryable: false,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseWeight } from './evaluate.js';
+import { chooseWeight } from './choose-weight.js';
 
 // Rows: weights 0, 0.5, 1 (keyword alone, mixed, vector alone); columns: queries.
 describe('choosing a fusion weight', () => {

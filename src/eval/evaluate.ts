@@ -1,6 +1,7 @@
 import { fuse } from '../consumers/indexer/fusion.js';
 import { SluiceError } from '../errors/index.js';
 import { countCorpus, readCorpus, readQueries } from './beir.js';
+import { chooseWeight, GRID } from './choose-weight.js';
 import { pool, type ApiClient, type Hit, type Mode } from './client.js';
 import {
   foldToDocuments,
@@ -80,7 +81,6 @@ export interface EvalReport {
   hnsw?: { recall10: number; queries: number };
 }
 
-const GRID = Array.from({ length: 21 }, (_, i) => i / 20);
 const keyOf = (h: Hit): string => `${h.collection}\u0000${h.documentId}\u0000${h.chunkIndex}`;
 
 /**
@@ -212,27 +212,6 @@ export async function evaluate(o: EvalOptions): Promise<EvalReport> {
     report.hnsw = { recall10: mean(overlap), queries: queries.length };
   }
   return report;
-}
-
-/**
- * Picks a fusion weight from per-query scores on the grid (first and last: one side
- * alone). The better of the two sides wins unless a mixed weight beats it on these
- * queries by more than chance: a paired t-test, one-sided at 97.5%. Without that guard
- * a weak model's noise wins ties and costs quality on unseen queries.
- */
-export function chooseWeight(perQuery: readonly (readonly number[])[]): number {
-  const last = perQuery.length - 1;
-  const side = mean(perQuery[last]!) > mean(perQuery[0]!) ? last : 0;
-  let best = side;
-  perQuery.forEach((s, i) => {
-    if (mean(s) > mean(perQuery[best]!)) best = i;
-  });
-  if (best === 0 || best === last) return best;
-  const d = perQuery[best]!.map((x, q) => x - perQuery[side]![q]!);
-  const m = mean(d);
-  const sd = Math.sqrt(d.reduce((a, x) => a + (x - m) ** 2, 0) / Math.max(1, d.length - 1));
-  const t = sd === 0 ? (m > 0 ? Infinity : 0) : m / (sd / Math.sqrt(d.length));
-  return t > 1.96 ? best : side;
 }
 
 /** Publishes the corpus through POST /v1/events (NDJSON) and waits until it is indexed. */

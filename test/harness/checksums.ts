@@ -17,15 +17,18 @@ export const tableOrder: Record<string, string> = {
 /**
  * A checksum of a table's rows, ignoring when they were written (updated_at), for
  * checkpoints how far they got (a replay reads further than the live consumer may have),
- * and for keyword postings their impact: an ordering hint computed with the average
- * length at write time, which depends on the order rows arrived (scores are exact).
+ * for keyword postings their impact: an ordering hint computed with the average
+ * length at write time, which depends on the order rows arrived (scores are exact),
+ * and for keyword scopes the smallest such average (impact_avg), for the same reason.
  */
 export async function checksum(sql: Sql, table: string, schema = 'public'): Promise<string> {
   const drop = table.endsWith('_checkpoints')
     ? `- 'updated_at' - 'seq'`
     : table === 'keyword_postings'
       ? `- 'impact'`
-      : `- 'updated_at'`;
+      : table === 'keyword_scopes'
+        ? `- 'impact_avg'`
+        : `- 'updated_at'`;
   const [row] = await sql.unsafe<{ sum: string; n: number }[]>(
     `SELECT md5(coalesce(string_agg((to_jsonb(t) ${drop})::text, '|' ORDER BY ${tableOrder[table]}), '')) AS sum, count(*)::int AS n FROM "${schema}"."${table}" t`,
   );

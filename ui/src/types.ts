@@ -136,11 +136,27 @@ export interface SearchHit {
   title: string | null;
 }
 
+export interface FusionUsed {
+  vectorWeight: number;
+  source: string;
+}
+
 export interface SearchResponse {
   mode: string;
   model: string;
   tookMs: number;
+  fusion?: FusionUsed;
   results: SearchHit[];
+}
+
+/** GET /v1/collections/:c/fusion: the weight hybrid search uses, and how it was chosen. */
+export interface FusionSetting {
+  collection: string;
+  model: string;
+  vectorWeight: number;
+  source: 'self-calibrated' | 'calibrated' | 'configured' | 'default';
+  calibration: Record<string, unknown> | null;
+  updatedAt: string | null;
 }
 
 export interface ModelsView {

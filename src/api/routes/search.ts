@@ -10,6 +10,7 @@ import {
   type FusionSetting,
 } from '../../consumers/indexer/fusion-store.js';
 import { queryTerms, search } from '../../consumers/indexer/search.js';
+import type { SelfCalibrator } from '../../consumers/indexer/self-calibrator.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
@@ -26,6 +27,7 @@ import {
   FusionSettingResponse,
   SearchRequest,
   SearchResponse,
+  SelfCalibrationResponse,
 } from '../schemas.js';
 
 export interface SearchRouteOptions {
@@ -33,8 +35,10 @@ export interface SearchRouteOptions {
   /** Served models by name; the first is the default. */
   models: Map<string, Embedder>;
   defaultModel: string;
-  /** Postings read per keyword query term (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
+  /** Postings read per keyword query term in the first round (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
   keywordDepth?: number;
+  /** Self-calibration of fusion weights (POST …/fusion/calibrate); none: that route is absent. */
+  calibrator?: SelfCalibrator;
   /** Bound and timeout of the queries waiting to be embedded, per model. */
   queryEmbedding?: QueryEmbeddingOptions;
   /** Read-your-writes: documents' versions waited for (minVersion, consistentWith). */
@@ -56,11 +60,16 @@ function cached<T>(load: (tenant: string, collection: string, extra: string) => 
   return Object.assign(get, { clear: () => cache.clear() });
 }
 
-/** Where a stored weight came from: chosen by sluice eval, set by hand, or none stored. */
+/**
+ * Where a stored weight came from: chosen on generated queries (self-calibration), on
+ * judged ones (sluice eval), set by hand, or none stored.
+ */
 const sourceOf = (stored: FusionSetting | undefined) =>
   stored
     ? stored.calibration
-      ? ('calibrated' as const)
+      ? stored.calibration.source === 'self-calibrated'
+        ? ('self-calibrated' as const)
+        : ('calibrated' as const)
       : ('configured' as const)
     : ('default' as const);
 
@@ -121,7 +130,8 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         description:
           'keyword: BM25 over the words of the query (any may match); a query with no searchable words is a 400 QUERY_NO_TERMS. ' +
           "hybrid: the best 100 of each side, scores normalised and summed with the collection's vector weight " +
-          '(set by `sluice eval --calibrate`, else 0.5); a query with no searchable words is searched by vector alone.',
+          '(self-calibrated on queries made from the collection, calibrated by `sluice eval --calibrate` or set by hand; else 0.5); ' +
+          'a query with no searchable words is searched by vector alone.',
         body: SearchRequest,
         response: {
           200: SearchResponse,
@@ -289,6 +299,48 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       return describe(tenant, collection, request.body.model);
     },
   );
+
+  const calibrator = o.calibrator;
+  if (calibrator)
+    app.post<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
+      '/v1/collections/:collection/fusion/calibrate',
+      {
+        config: routeScope.admin,
+        schema: {
+          tags: ['search'],
+          summary:
+            "Self-calibrates a collection's hybrid fusion weight for a model now, on queries made from its own text",
+          description:
+            'Stores the weight unless one calibrated on judged queries (sluice eval --calibrate) or set by hand is stored: those win. ' +
+            'It also runs by itself when a collection gets its first 50 chunks of a model and whenever it doubles or halves.',
+          params: CollectionParams,
+          querystring: ModelQuery,
+          response: {
+            200: SelfCalibrationResponse,
+            400: ErrorResponse,
+            401: ErrorResponse,
+            403: ErrorResponse,
+            409: ErrorResponse,
+          },
+        },
+      },
+      async (request) => {
+        const { tenant } = principalOf(request);
+        const { collection } = request.params;
+        const embedder = await embedderFor(tenant, collection, request.query.model, '/model');
+        const { calibration, stored } = await calibrator.run({
+          tenant,
+          collection,
+          modelId: embedder.spec.id,
+        });
+        fusion.clear();
+        return {
+          ...(await describe(tenant, collection, request.query.model)),
+          selfCalibration: calibration as unknown as Record<string, unknown>,
+          stored,
+        };
+      },
+    );
 
   app.delete<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
     '/v1/collections/:collection/fusion',

@@ -157,10 +157,14 @@ export class KeywordIndex {
         SELECT scope, model_id, tenant, collection, document_id, chunk_index, sum(tf)::int AS length
         FROM t GROUP BY 1, 2, 3, 4, 5, 6),
       sc AS (
-        INSERT INTO ${this.name(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length)
-        SELECT scope, model_id, tenant, collection, count(*), sum(length) FROM len GROUP BY 1, 2, 3, 4
+        INSERT INTO ${this.name(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
+        SELECT scope, model_id, tenant, collection, count(*), sum(length), greatest(sum(length)::float8 / count(*), 1)
+        FROM len GROUP BY 1, 2, 3, 4
         ON CONFLICT (scope) DO UPDATE SET chunks = s.chunks + EXCLUDED.chunks,
-                                          total_length = s.total_length + EXCLUDED.total_length
+          total_length = s.total_length + EXCLUDED.total_length,
+          -- The impacts below use the new average: the smallest one ever used bounds them all.
+          impact_avg = least(s.impact_avg, greatest((s.total_length + EXCLUDED.total_length)::float8
+                                                    / greatest(s.chunks + EXCLUDED.chunks, 1), 1))
         RETURNING s.scope, s.total_length::float8 / greatest(s.chunks, 1) AS avg),
       df AS (
         INSERT INTO ${this.name(terms)} AS k (scope, term, df)

@@ -1,6 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { DEFAULT_VECTOR_WEIGHT, FUSION_CANDIDATES, fuse, type Scored } from './fusion.js';
-import { impactSql, keywordTables } from './keyword-index.js';
+import { keywordSearch, type KeywordStats } from './keyword-search.js';
 
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
 
@@ -22,10 +22,12 @@ export interface SearchParams {
   /** Vector: scan every row instead of the HNSW index (to measure the index's recall). */
   exact?: boolean;
   /**
-   * Keyword: postings read per query term, best first. Lists longer than this are cut
-   * before candidates are scored exactly. @defaultValue 1000
+   * Keyword: postings read per query term in the first round, best first; later rounds
+   * read 4× more until the top k is provably exact (keyword-search.ts). @defaultValue 1000
    */
   keywordDepth?: number;
+  /** Called with how the keyword side ran (plan, rounds, postings read). */
+  onKeywordStats?: (stats: KeywordStats) => void;
 }
 
 export interface SearchHit {
@@ -112,61 +114,6 @@ class Query {
       FROM index_chunks WHERE ${this.chunkFilters()}
       ORDER BY ${order}, document_id, chunk_index LIMIT ${this.param(limit)}`;
   }
-
-  /**
-   * BM25 over the keyword index, in two steps. Candidates: each term's postings best
-   * impact first, cut at keywordDepth (unless a metadata filter must see them all), summed
-   * per chunk. Then the best of those are scored exactly, every query term looked up for
-   * each (a chunk cut from one term's list gets that term back). Returns collection,
-   * document_id, chunk_index, score.
-   */
-  keyword(limit: number): string {
-    const { p } = this;
-    const scopes = [
-      `model_id = ${literal(p.modelId)}`,
-      `tenant = ${this.param(p.tenant)}`,
-      ...(p.collection === undefined ? [] : [`collection = ${this.param(p.collection)}`]),
-    ].join(' AND ');
-    const docs =
-      p.filter?.documentIds && p.filter.documentIds.length > 0
-        ? `AND x.document_id = ANY(${this.param(p.filter.documentIds)}::text[])`
-        : '';
-    const depth = this.hasMetadataFilter()
-      ? ''
-      : `LIMIT ${this.param(Math.max(1, Math.trunc(p.keywordDepth ?? 1000)))}`;
-    const metadata = this.hasMetadataFilter()
-      ? `JOIN index_chunks c ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${this.param(p.tenant)}
-           AND c.collection = w.collection AND c.document_id = x.document_id AND c.chunk_index = x.chunk_index
-           AND c.metadata @> ${this.param(JSON.stringify(p.filter!.metadata))}::jsonb`
-      : '';
-    const weight = (x: string): string => `w.idf * ${impactSql(`${x}.tf`, `${x}.length`, 'w.avg')}`;
-    return `
-      WITH s AS (
-        SELECT scope, collection, chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS avg
-        FROM ${keywordTables.scopes} WHERE ${scopes}),
-      w AS (
-        SELECT s.scope, s.collection, s.avg, k.term,
-               ln(1 + (s.n - k.df + 0.5::float8) / (k.df + 0.5::float8)) AS idf
-        FROM s JOIN ${keywordTables.terms} k ON k.scope = s.scope
-        WHERE k.term = ANY(${this.param(p.terms ?? [])}::text[]) AND k.df > 0),
-      c AS (
-        SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x')}) AS score
-        FROM w CROSS JOIN LATERAL (
-          -- NULLS LAST as the index is built: any other order makes PostgreSQL read the
-          -- whole list and sort it instead of stopping at the depth.
-          SELECT x.document_id, x.chunk_index, x.tf, x.length FROM ${keywordTables.postings} x
-          WHERE x.scope = w.scope AND x.term = w.term ${docs}
-          ORDER BY x.impact DESC NULLS LAST ${depth}) x
-        ${metadata}
-        GROUP BY 1, 2, 3
-        ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${this.param(Math.max(100, 2 * limit))})
-      SELECT c.collection, c.document_id, c.chunk_index, sum(${weight('x')}) AS score
-      FROM c JOIN w ON w.collection = c.collection
-      JOIN ${keywordTables.postings} x ON x.scope = w.scope AND x.term = w.term
-        AND x.document_id = c.document_id AND x.chunk_index = c.chunk_index
-      GROUP BY 1, 2, 3
-      ORDER BY score DESC, c.document_id, c.chunk_index LIMIT ${this.param(limit)}`;
-  }
 }
 
 const hit = (r: Row): SearchHit => ({
@@ -198,7 +145,8 @@ const keyOf = (r: { collection: string; document_id: string; chunk_index: number
  * HNSW index; everything else is a parameter.
  *
  * - vector: cosine similarity, HNSW (iterative scans keep filtered queries full);
- * - keyword: BM25 over the keyword index, any query term matching (OR);
+ * - keyword: BM25 over the keyword index, any query term matching (OR), exact top k
+ *   without reading every posting (keyword-search.ts);
  * - hybrid: the best FUSION_CANDIDATES of each, fused by a weighted sum of normalised
  *   scores (fusion.ts).
  */
@@ -209,26 +157,15 @@ export async function search(sql: Sql, p: SearchParams): Promise<SearchHit[]> {
   }
   if (p.mode === 'keyword') {
     if (!p.terms || p.terms.length === 0) return [];
-    const q = new Query(p);
-    const text = `
-      WITH hits AS (${q.keyword(p.k)})
-      SELECT h.score, ${COLS.split(', ')
-        .map((c) => `c.${c}`)
-        .join(', ')}
-      FROM hits h JOIN index_chunks c ON c.model_id = ${literal(p.modelId)} AND c.tenant = ${q.param(p.tenant)}
-        AND c.collection = h.collection AND c.document_id = h.document_id AND c.chunk_index = h.chunk_index
-      ORDER BY h.score DESC, c.document_id, c.chunk_index`;
-    return (await sql.unsafe<Row[]>(text, q.params as never[])).map(hit);
+    const keys = await keywordKeys(sql, p, p.k);
+    return rowsFor(sql, p, keys);
   }
 
   const n = Math.max(p.k, FUSION_CANDIDATES);
   const vq = new Query(p);
-  const kq = new Query(p);
   const [vector, keyword] = await Promise.all([
     sql.unsafe<Key[]>(vq.vector(n, 'collection, document_id, chunk_index'), vq.params as never[]),
-    p.terms && p.terms.length > 0
-      ? sql.unsafe<Key[]>(kq.keyword(n), kq.params as never[])
-      : Promise.resolve([] as Key[]),
+    p.terms && p.terms.length > 0 ? keywordKeys(sql, p, n) : Promise.resolve([] as Key[]),
   ]);
   const scored = (rows: Key[]): Scored[] =>
     rows.map((r) => ({ key: keyOf(r), score: Number(r.score) }));
@@ -236,20 +173,54 @@ export async function search(sql: Sql, p: SearchParams): Promise<SearchHit[]> {
     0,
     p.k,
   );
-  if (top.length === 0) return [];
-  const parts = top.map((t) => t.key.split('\u0000'));
+  return rowsFor(
+    sql,
+    p,
+    top.map((t) => {
+      const [collection, document_id, chunk_index] = t.key.split('\u0000');
+      return {
+        collection: collection!,
+        document_id: document_id!,
+        chunk_index: Number(chunk_index),
+        score: t.score,
+      };
+    }),
+  );
+}
+
+/** The k best chunks by BM25 (exact; keyword-search.ts). */
+async function keywordKeys(sql: Sql, p: SearchParams, k: number): Promise<Key[]> {
+  const { hits, stats } = await keywordSearch(
+    sql,
+    {
+      tenant: p.tenant,
+      ...(p.collection === undefined ? {} : { collection: p.collection }),
+      modelId: p.modelId,
+      terms: p.terms ?? [],
+      ...(p.filter === undefined ? {} : { filter: p.filter }),
+      ...(p.keywordDepth === undefined ? {} : { depth: p.keywordDepth }),
+    },
+    k,
+  );
+  p.onKeywordStats?.(stats);
+  return hits;
+}
+
+/** The chunk rows of ranked keys, in their order, with their scores. */
+async function rowsFor(sql: Sql, p: SearchParams, keys: Key[]): Promise<SearchHit[]> {
+  if (keys.length === 0) return [];
   const rq = new Query(p);
   const rows = await sql.unsafe<Omit<Row, 'score'>[]>(
     `SELECT ${COLS} FROM index_chunks c
-     JOIN unnest(${rq.param(parts.map((x) => x[0]))}::text[], ${rq.param(parts.map((x) => x[1]))}::text[],
-                 ${rq.param(parts.map((x) => Number(x[2])))}::int[]) AS u(c, d, i)
+     JOIN unnest(${rq.param(keys.map((x) => x.collection))}::text[], ${rq.param(keys.map((x) => x.document_id))}::text[],
+                 ${rq.param(keys.map((x) => x.chunk_index))}::int[]) AS u(c, d, i)
        ON c.collection = u.c AND c.document_id = u.d AND c.chunk_index = u.i
      WHERE c.model_id = ${literal(p.modelId)} AND c.tenant = ${rq.param(p.tenant)}`,
     rq.params as never[],
   );
   const byKey = new Map(rows.map((r) => [keyOf(r), r]));
-  return top.flatMap((t) => {
-    const r = byKey.get(t.key);
+  return keys.flatMap((t) => {
+    const r = byKey.get(keyOf(t));
     return r ? [hit({ ...r, score: t.score })] : [];
   });
 }

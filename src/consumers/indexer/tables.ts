@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -90,6 +91,12 @@ export const keywordScopes = pgTable(
     chunks: bigint('chunks', { mode: 'number' }).notNull().default(0),
     /** Sum of their lengths in terms: average length = total_length / chunks. */
     totalLength: bigint('total_length', { mode: 'number' }).notNull().default(0),
+    /**
+     * The smallest average length any stored impact was computed with (at least 1). A
+     * posting's BM25 weight now is at most its impact × max(1, average now / this), the
+     * bound that lets a keyword query stop reading a list early and stay exact.
+     */
+    impactAvg: doublePrecision('impact_avg').notNull().default(1),
   },
   (t) => [index('keyword_scopes_key').on(t.modelId, t.tenant, t.collection)],
 );

@@ -2,7 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { enc, get, post } from '../api.js';
 import { Alert, describe, useLoad } from '../components.js';
-import type { Collection, SearchResponse } from '../types.js';
+import type { Collection, FusionSetting, SearchResponse } from '../types.js';
 
 /** Words of the query (3+ letters), to mark in the results. */
 function termsOf(query: string): string[] {
@@ -19,6 +19,20 @@ export function highlight(text: string, terms: string[]): ComponentChildren[] {
   return text.split(re).map((part, i) => (i % 2 === 1 ? <mark key={i}>{part}</mark> : part));
 }
 
+/** How hybrid search weighs its sides in a collection, and where that weight came from. */
+export function fusionText(f: FusionSetting): string {
+  const c = f.calibration ?? {};
+  const how =
+    f.source === 'self-calibrated'
+      ? `self-calibrated on ${String(c.queries)} generated queries over ${String(c.chunks)} chunks`
+      : f.source === 'calibrated'
+        ? `calibrated on ${String(c.queries)} judged queries (${String(c.split)})`
+        : f.source === 'configured'
+          ? 'set by hand'
+          : 'default: not calibrated yet';
+  return `hybrid weight ${f.vectorWeight.toFixed(2)} vector / ${(1 - f.vectorWeight).toFixed(2)} keyword · ${how} · ${f.model}`;
+}
+
 export function SearchPage() {
   const collections = useLoad(() => get<{ items: Collection[] }>('/v1/collections'));
   const [query, setQuery] = useState('');
@@ -28,6 +42,13 @@ export function SearchPage() {
   const [result, setResult] = useState<{ r: SearchResponse; ms: number; terms: string[] }>();
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const fusion = useLoad(
+    () =>
+      collection
+        ? get<FusionSetting>(`/v1/collections/${enc(collection)}/fusion`)
+        : Promise.resolve(undefined),
+    [collection],
+  );
   const run = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (!query.trim()) return;
@@ -106,11 +127,18 @@ export function SearchPage() {
           Search
         </button>
       </form>
+      {fusion.data && (
+        <p class="muted" data-testid="fusion-setting">
+          {fusionText(fusion.data)}
+        </p>
+      )}
       {error && <Alert>{error}</Alert>}
       {result && (
         <>
           <p class="muted" role="status" data-testid="search-summary">
             {result.r.results.length} result(s) · {result.r.mode} · {result.r.model} ·{' '}
+            {result.r.fusion &&
+              `vector weight ${result.r.fusion.vectorWeight.toFixed(2)} (${result.r.fusion.source}) · `}
             {result.r.tookMs.toFixed(1)} ms in the server, {result.ms.toFixed(0)} ms here
           </p>
           <ol class="results">

@@ -1,0 +1,229 @@
+import type { Sql } from '../../db/index.js';
+import { impactSql, keywordTables } from './keyword-index.js';
+
+/** What a keyword search needs: whose chunks, which terms, which filter. */
+export interface KeywordQuery {
+  tenant: string;
+  collection?: string;
+  modelId: string;
+  terms: string[];
+  filter?: { metadata?: Record<string, unknown>; documentIds?: string[] };
+  /** Postings read per term in the first round (later rounds read 4× more). @defaultValue 1000 */
+  depth?: number;
+}
+
+export interface KeywordHit {
+  collection: string;
+  document_id: string;
+  chunk_index: number;
+  score: number;
+}
+
+/** How a keyword search ran: for benchmarks and `explain`. */
+export interface KeywordStats {
+  /** postings: impact-ordered lists read until the top k is provably exact; filter-first: the filter's chunks scored. */
+  plan: 'postings' | 'filter-first';
+  rounds: number;
+  /** Postings read from the lists (postings plan) plus postings looked up to score candidates. */
+  postings: number;
+}
+
+/** A metadata filter matching at most this many chunks is answered by scoring those chunks. */
+export const FILTER_FIRST_MAX = 5000;
+/** Candidates scored exactly per round: the best by their partial sums. */
+const candidates = (k: number): number => Math.max(100, 2 * k);
+/** Stored impacts are float4: a bound scaled by this never falls below the true weight. */
+const FLOAT4_SLACK = 1.000001;
+
+const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+class Params {
+  readonly values: unknown[] = [];
+  add(v: unknown): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+const hasMetadata = (q: KeywordQuery): boolean =>
+  !!q.filter?.metadata && Object.keys(q.filter.metadata).length > 0;
+
+/** The scopes (s) and query terms with their idf (w) of a query: the head of every statement. */
+function head(q: KeywordQuery, ps: Params): string {
+  const { scopes, terms } = keywordTables;
+  const where = [
+    `model_id = ${literal(q.modelId)}`,
+    `tenant = ${ps.add(q.tenant)}`,
+    ...(q.collection === undefined ? [] : [`collection = ${ps.add(q.collection)}`]),
+  ].join(' AND ');
+  return `
+    s AS (
+      SELECT scope, collection, chunks::float8 AS n, total_length::float8 / greatest(chunks, 1) AS avg,
+             -- How much a stored impact may understate a weight computed with today's average.
+             greatest(1, (total_length::float8 / greatest(chunks, 1)) / impact_avg) * ${FLOAT4_SLACK}::float8 AS f
+      FROM ${scopes} WHERE ${where}),
+    w AS (
+      SELECT s.scope, s.collection, s.avg, s.f, k.term,
+             ln(1 + (s.n - k.df + 0.5::float8) / (k.df + 0.5::float8)) AS idf
+      FROM s JOIN ${terms} k ON k.scope = s.scope
+      WHERE k.term = ANY(${ps.add(q.terms)}::text[]) AND k.df > 0)`;
+}
+
+const weight = (x: string, w = x): string =>
+  `${w}.idf * ${impactSql(`${x}.tf`, `${x}.length`, `${w}.avg`)}`;
+
+/** Conditions on index_chunks rows (alias m) for the filter. */
+function chunkFilter(q: KeywordQuery, ps: Params, m: string): string {
+  const parts = [`${m}.model_id = ${literal(q.modelId)}`, `${m}.tenant = ${ps.add(q.tenant)}`];
+  if (q.collection !== undefined) parts.push(`${m}.collection = ${ps.add(q.collection)}`);
+  if (hasMetadata(q))
+    parts.push(`${m}.metadata @> ${ps.add(JSON.stringify(q.filter!.metadata))}::jsonb`);
+  if (q.filter?.documentIds && q.filter.documentIds.length > 0)
+    parts.push(`${m}.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`);
+  return parts.join(' AND ');
+}
+
+/**
+ * One round of the threshold algorithm at a depth: each term's best `depth` postings
+ * (impact order), summed per chunk; the best candidates by that partial sum scored
+ * exactly; and a bound on the score of every chunk not scored exactly. A chunk that a
+ * term's list has not reached yet gets at most that list's last impact read (times its
+ * idf and the average-length factor f); a list read to its end adds nothing more.
+ */
+function roundSql(q: KeywordQuery, depth: number, k: number, ps: Params): string {
+  const { postings } = keywordTables;
+  const d = ps.add(depth);
+  const docs =
+    q.filter?.documentIds && q.filter.documentIds.length > 0
+      ? `AND x.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`
+      : '';
+  const metadata = hasMetadata(q)
+    ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
+         AND m.collection = x.collection AND m.document_id = x.document_id AND m.chunk_index = x.chunk_index`
+    : '';
+  const top = ps.add(candidates(k));
+  return `
+    WITH ${head(q, ps)},
+    x AS (
+      SELECT w.scope, w.collection, w.term, w.idf, w.avg, w.f, x.document_id, x.chunk_index, x.tf, x.length, x.impact
+      FROM w CROSS JOIN LATERAL (
+        -- NULLS LAST as the index is built: any other order makes PostgreSQL read the
+        -- whole list and sort it instead of stopping at the depth.
+        SELECT x.document_id, x.chunk_index, x.tf, x.length, x.impact FROM ${postings} x
+        WHERE x.scope = w.scope AND x.term = w.term ${docs}
+        ORDER BY x.impact DESC NULLS LAST LIMIT ${d}) x),
+    b AS (
+      SELECT scope, term, CASE WHEN count(*) < ${d} THEN 0::float8 ELSE min(idf * impact * f) END AS bound
+      FROM x GROUP BY scope, term),
+    u AS (SELECT scope, sum(bound) AS unread FROM b GROUP BY scope),
+    c AS (
+      SELECT x.scope, x.collection, x.document_id, x.chunk_index, sum(${weight('x')}) AS partial,
+             sum(b.bound) AS seen,
+             row_number() OVER (ORDER BY sum(${weight('x')}) DESC, x.document_id, x.chunk_index) AS r
+      FROM x JOIN b USING (scope, term) ${metadata}
+      GROUP BY 1, 2, 3, 4),
+    e AS (
+      -- A subquery per (candidate, term): one lookup by the whole key. As a join, the
+      -- planner scanned each term's list and filtered it (400k rows for 100 candidates).
+      SELECT c.collection, c.document_id, c.chunk_index,
+             sum((SELECT ${weight('p', 'w')} FROM ${postings} p
+                  WHERE p.scope = w.scope AND p.term = w.term
+                    AND p.document_id = c.document_id AND p.chunk_index = c.chunk_index)) AS score
+      FROM c JOIN w ON w.scope = c.scope
+      WHERE c.r <= ${top} AND (SELECT max(unread) FROM u) > 0
+      GROUP BY 1, 2, 3)
+    SELECT collection, document_id, chunk_index, score, NULL::float8 AS bound, NULL::float8 AS unread, NULL::int AS read FROM e
+    UNION ALL
+    -- Every list read to its end (short lists, the usual case below ~10k chunks): the
+    -- partial sums are the exact scores, and no lookup is needed.
+    SELECT collection, document_id, chunk_index, partial, NULL, NULL, NULL FROM c
+    WHERE c.r <= ${top} AND coalesce((SELECT max(unread) FROM u), 0) = 0
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL,
+      greatest(coalesce((SELECT max(c.partial + u.unread - c.seen) FROM c JOIN u USING (scope) WHERE c.r > ${top}), 0),
+               coalesce((SELECT max(unread) FROM u), 0)),
+      coalesce((SELECT max(unread) FROM u), 0),
+      (SELECT count(*)::int FROM x) + (SELECT count(*)::int FROM c WHERE r <= ${top} AND (SELECT max(unread) FROM u) > 0) * cardinality(${ps.add(q.terms)}::text[])`;
+}
+
+/** Scores every chunk the filter matches: exact, and cheap when it matches few. */
+function filterFirstSql(q: KeywordQuery, k: number, ps: Params): string {
+  const { postings } = keywordTables;
+  return `
+    WITH ${head(q, ps)},
+    m AS (SELECT m.collection, m.document_id, m.chunk_index FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')})
+    SELECT m.collection, m.document_id, m.chunk_index, sum(${weight('p', 'w')}) AS score
+    FROM m JOIN w ON w.collection = m.collection
+    JOIN ${postings} p ON p.scope = w.scope AND p.term = w.term
+      AND p.document_id = m.document_id AND p.chunk_index = m.chunk_index
+    GROUP BY 1, 2, 3
+    ORDER BY score DESC, m.document_id, m.chunk_index LIMIT ${ps.add(k)}`;
+}
+
+const order = (a: KeywordHit, b: KeywordHit): number =>
+  b.score - a.score ||
+  (a.document_id < b.document_id ? -1 : a.document_id > b.document_id ? 1 : 0) ||
+  a.chunk_index - b.chunk_index ||
+  (a.collection < b.collection ? -1 : a.collection > b.collection ? 1 : 0);
+
+/**
+ * The k best chunks by BM25, exactly: the same scores and order as scoring every posting
+ * of the query's terms, without reading them all. Rounds of the threshold algorithm
+ * over impact-ordered postings (roundSql), each 4× deeper, stop as soon as the k-th
+ * exact score is at least the bound on every chunk not scored; a list read to its end
+ * ends the search. A metadata filter that matches few chunks (FILTER_FIRST_MAX) scores
+ * exactly those instead of walking the lists.
+ */
+export async function keywordSearch(
+  sql: Sql,
+  q: KeywordQuery,
+  k: number,
+  o: { filterFirstMax?: number } = {},
+): Promise<{ hits: KeywordHit[]; stats: KeywordStats }> {
+  const filterFirstMax = o.filterFirstMax ?? FILTER_FIRST_MAX;
+  if (q.terms.length === 0)
+    return { hits: [], stats: { plan: 'postings', rounds: 0, postings: 0 } };
+  if (hasMetadata(q)) {
+    const ps = new Params();
+    const [{ n }] = (await sql.unsafe(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')}
+       LIMIT ${filterFirstMax + 1}) z`,
+      ps.values as never[],
+    )) as unknown as [{ n: number }];
+    if (n <= filterFirstMax) {
+      const fs = new Params();
+      const rows = await sql.unsafe<KeywordHit[]>(filterFirstSql(q, k, fs), fs.values as never[]);
+      return {
+        hits: rows.map((r) => ({ ...r, score: Number(r.score) })),
+        stats: { plan: 'filter-first', rounds: 1, postings: n * q.terms.length },
+      };
+    }
+  }
+  let depth = Math.max(1, Math.trunc(q.depth ?? 1000));
+  const stats: KeywordStats = { plan: 'postings', rounds: 0, postings: 0 };
+  for (;;) {
+    const ps = new Params();
+    const rows = await sql.unsafe<
+      (KeywordHit & { bound: number | null; unread: number | null; read: number | null })[]
+    >(roundSql(q, depth, k, ps), ps.values as never[]);
+    stats.rounds++;
+    const last = rows.find((r) => r.collection === null)!;
+    stats.postings += Number(last.read ?? 0);
+    const bound = Number(last.bound ?? 0);
+    const hits = rows
+      .filter((r) => r.collection !== null)
+      .map(({ collection, document_id, chunk_index, score }) => ({
+        collection,
+        document_id,
+        chunk_index,
+        score: Number(score),
+      }))
+      .sort(order)
+      .slice(0, k);
+    // Every list read to its end: the partial sums were exact, the best of them scored.
+    const exhausted = Number(last.unread ?? 0) <= 0;
+    const done = exhausted || (hits.length >= k && hits[k - 1]!.score >= bound);
+    if (done) return { hits, stats };
+    depth *= 4;
+  }
+}
