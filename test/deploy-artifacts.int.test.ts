@@ -7,7 +7,7 @@ import { validate as lintDockerfile } from 'dockerfile-utils';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { configSpec, loadConfig } from '../src/config/index.js';
+import { configSpec, loadConfig, roleNames } from '../src/config/index.js';
 import { packageRoot } from '../src/paths.js';
 import { declareTopology, streamName } from '../src/topology/index.js';
 
@@ -104,7 +104,8 @@ function typeCheck(docs: Doc[]): string[] {
   }
 }
 
-const consumerRoles = ['chunker', 'embedder', 'indexer', 'projector', 'output'];
+/** Every role but the API consumes a durable, and runs as a Deployment of its own. */
+const consumerRoles: string[] = roleNames.filter((r) => r !== 'api');
 
 describe.each(['dev', 'prod'])('infra/k8s overlay %s', (overlay) => {
   const docs = render(overlay);
