@@ -48,8 +48,9 @@ const requests: Record<string, Request> = {
   'GET /ui/': () => ({ path: '/ui/' }),
   'GET /ui/*': () => ({ path: '/ui/index.html' }),
   'POST /v1/events': () => ({ path: '/v1/events', body: event(OWNER, DOC, 'overwritten') }),
+  // The tenant comes from the key; naming the owner's is how another key aims at it.
   'POST /v1/documents/:collection/:id': () => ({
-    path: `/v1/documents/c/${DOC}`,
+    path: `/v1/documents/c/${DOC}?tenant=${OWNER}`,
     body: 'An uploaded file that overwrites the document.',
   }),
   'POST /v1/search': () => ({ path: '/v1/search', body: { query: MARK, collection: 'c', k: 5 } }),
