@@ -1,5 +1,5 @@
-import type { DocumentParsedV1 } from '../../contracts/index.js';
-import { SluiceError } from '../../errors/index.js';
+import type { DocumentParsedV1, SluiceEvent } from '../../contracts/index.js';
+import { SluiceError, isSluiceError } from '../../errors/index.js';
 import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
 import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
@@ -27,7 +27,15 @@ export interface ParserOptions {
  */
 export function parserHandler(o: ParserOptions): BatchHandler {
   const handleOne = async (d: Delivery): Promise<void> => {
-    const event = decodeDocumentEvent(d, o.subjects);
+    let event: SluiceEvent;
+    try {
+      event = decodeDocumentEvent(d, o.subjects);
+    } catch (err) {
+      // An event that breaks its contract reaches every durable of the events stream; the
+      // chunker dead-letters it, once. The parser passes over it.
+      if (isSluiceError(err) && !err.retryable) return;
+      throw err;
+    }
     if (event.type !== 'sluice.document.file.v1') return;
     const data = event.data;
     const ref: DocRef = {
