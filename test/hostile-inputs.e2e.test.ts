@@ -58,6 +58,8 @@ interface Result {
   code?: string;
   seq?: number;
   letters?: number;
+  /** When more than one letter: each letter's code and the durable that wrote it. */
+  writers?: string[];
 }
 
 const SEED = 20261130;
@@ -584,7 +586,9 @@ describe('hostile inputs', () => {
           const v = (full?.data as { data?: { version?: unknown } } | undefined)?.data?.version;
           seq = typeof v === 'number' ? v : undefined;
         }
-        if (seq !== undefined) lettersBySeq.set(seq, [...(lettersBySeq.get(seq) ?? []), l.code]);
+        // The code first, then the durable that wrote it: a second letter names its writer.
+        if (seq !== undefined)
+          lettersBySeq.set(seq, [...(lettersBySeq.get(seq) ?? []), `${l.code} by ${l.consumer}`]);
       }
       if (page.next === undefined) break;
       after = page.next;
@@ -616,9 +620,10 @@ describe('hostile inputs', () => {
         return {
           input,
           outcome: 'dead-lettered',
-          code: codes[0]!,
+          code: codes[0]!.split(' by ')[0]!,
           seq: s.seq,
           letters: codes.length,
+          ...(codes.length > 1 ? { writers: codes } : {}),
         };
       const row = indexed.get(s.seq);
       if (row && (row.deleted || row.rows === row.chunk_count) && status.get(s.seq) === 'indexed')

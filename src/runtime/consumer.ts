@@ -540,7 +540,9 @@ export class DurableConsumer {
         message: f.message,
         failedAt: new Date().toISOString(),
       }),
-      `dlq:${consumer}:${d.stream}:${d.seq}:${d.generation}:${d.attempt}`,
+      // One letter per message and generation (a redrive starts the next): a redelivery
+      // of a message whose term was lost must not write a second letter.
+      `dlq:${consumer}:${d.stream}:${d.seq}:${d.generation}`,
     );
     if (d.source === 'stream') d.msg.term(`dead-lettered: ${f.code}`);
     else d.msg.ack();
