@@ -50,11 +50,21 @@ describe('roles as services on a NATS cluster, with faults', () => {
     });
     // A new cluster answers JetStream once it has a meta leader; the topology is made
     // here once, so the six processes do not race to create it.
-    jsm = await whileNatsRecovers(async () => {
-      const m = await jetstreamManager(nc, { timeout: 2_000 });
-      await applyTopology(m, nc, declareTopology(config));
-      return m;
-    });
+    // Until every peer has joined, an R3 stream has 'no suitable peers for placement'.
+    const joined = Date.now() + 120_000;
+    for (;;) {
+      try {
+        jsm = await whileNatsRecovers(async () => {
+          const m = await jetstreamManager(nc, { timeout: 2_000 });
+          await applyTopology(m, nc, declareTopology(config));
+          return m;
+        });
+        break;
+      } catch (err) {
+        if (!/no suitable peers/.test(String(err)) || Date.now() > joined) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     env = {
       LOG_FORMAT: 'json',
       NATS_URL: cluster.urls.join(','),

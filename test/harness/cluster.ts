@@ -1,4 +1,4 @@
-import { freePort, startNatsServer, type NatsServerHandle } from './servers.js';
+import { freePorts, startNatsServer, type NatsServerHandle } from './servers.js';
 
 export interface NatsCluster {
   servers: NatsServerHandle[];
@@ -8,12 +8,15 @@ export interface NatsCluster {
 
 /** A JetStream cluster of `size` nats-servers on free ports (R3 streams need three). */
 export async function startNatsCluster(size = 3): Promise<NatsCluster> {
-  const clusterPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  // Client and cluster ports chosen together: distinct, which separate calls are not.
+  const ports = await freePorts(2 * size);
+  const clusterPorts = ports.slice(0, size);
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
   const servers = await Promise.all(
     clusterPorts.map((cp, i) =>
       startNatsServer({
         name: `n${i + 1}`,
+        port: ports[size + i]!,
         args: [
           '--cluster_name',
           'sluice-test',
