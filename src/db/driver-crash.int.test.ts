@@ -40,7 +40,8 @@ await new Promise((r) => setTimeout(r, 500));
 stop = true;
 await Promise.all(workers);
 console.log(JSON.stringify({ ok, failed, afterRestart: ok - before }));
-await sql.end({ timeout: 1 });
+// Closing is not what is tested: a connection still dialling may refuse to end cleanly.
+await sql.end({ timeout: 1 }).catch(() => {});
 `;
 
 describe('the database driver survives the database', () => {
