@@ -139,6 +139,7 @@ function register(app: FastifyInstance, options: FileRouteOptions): void {
         file: {
           size: file.bytes.length,
           ...(file.mediaType === undefined ? {} : { mediaType: file.mediaType }),
+          ...('filename' in file && file.filename !== undefined ? { filename: file.filename } : {}),
         },
       });
     },
