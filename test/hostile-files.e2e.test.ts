@@ -1,18 +1,28 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deepHtml, docxBomb, makeDocx, makePdf } from '../src/consumers/parser/test-files.js';
 import { DeadLetters } from '../src/dead-letters/index.js';
 import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { runCli } from './harness/cli.js';
 import { healthProbe } from './harness/health-probe.js';
 import { until } from './harness/pipeline.js';
+import { makeRealFolder } from './harness/real-files.js';
 
 /**
  * Raw files through the whole pipeline over HTTP: a PDF, an HTML page and a DOCX end
  * searchable with their pages and headings; hostile files (malformed, truncated,
  * encrypted, 10,000 pages, a zip bomb, HTML 100,000 deep, a lying content-type, 0
  * bytes) each end parsed or in exactly one dead letter with a stable code, while the
- * process lives and /healthz answers.
+ * process lives and /healthz answers. A browser's form upload (multipart) is the same
+ * route with the same limits; `sluice publish` of a folder of real documents from
+ * Debian's packages (an R manual, PostgreSQL's manual, a DOCX by pandoc) ends with
+ * hits that name the page a sentence stands on and the heading above it.
  */
+/** Above every file here (the 10,000-page PDF is 1.6 MB), so a larger one is cheap to send. */
+const FILE_MAX_BYTES = 4 * 1024 * 1024;
+const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingml.document';
+
 describe('raw files: parse stage end to end, hostile files', () => {
   let t: TestApp;
   const upload = (id: string, body: Uint8Array, contentType: string) =>
@@ -31,17 +41,21 @@ describe('raw files: parse stage end to end, hostile files', () => {
       parseMaxPages: 2_000,
       parseMaxMemory: 256 * 1024 * 1024,
       parseTimeout: 60_000,
+      fileMaxBytes: FILE_MAX_BYTES,
     });
   }, 300_000);
   afterAll(async () => {
     await t?.stop();
   });
 
-  const statusOf = async (id: string) =>
-    (await t.api().get(`/v1/documents/kb/${encodeURIComponent(id)}`)).json as {
+  const statusOf = async (id: string, collection = 'kb') =>
+    (await t.api().get(`/v1/documents/${collection}/${encodeURIComponent(id)}`)).json as {
       status?: string;
       lastError?: { code?: string };
     };
+  const search = async (query: string, collection = 'kb') =>
+    (await t.api().post('/v1/search', { query, collection, mode: 'keyword', k: 3 })).json
+      .results as { documentId: string; pages: number[]; headings: string[]; title: string }[];
 
   it('makes a PDF, an HTML page and a DOCX searchable with pages and headings', async () => {
     const pdf = makePdf(
@@ -61,18 +75,11 @@ describe('raw files: parse stage end to end, hostile files', () => {
     ]);
     expect((await upload('manual.pdf', pdf, 'application/pdf')).status).toBe(202);
     expect((await upload('guide.html', Buffer.from(html), 'text/html')).status).toBe(202);
-    const res = await upload(
-      'word.docx',
-      docx,
-      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-    );
+    const res = await upload('word.docx', docx, DOCX_TYPE);
     expect(res).toMatchObject({ status: 202, json: { status: 'accepted' } });
     for (const id of ['manual.pdf', 'guide.html', 'word.docx'])
       await until(async () => (await statusOf(id)).status === 'indexed', 300_000, `${id} indexed`);
 
-    const search = async (query: string) =>
-      (await t.api().post('/v1/search', { query, collection: 'kb', mode: 'keyword', k: 3 })).json
-        .results as { documentId: string; pages: number[]; headings: string[]; title: string }[];
     expect((await search('porcelain teapot whistles'))[0]).toMatchObject({
       documentId: 'manual.pdf',
       pages: [3],
@@ -173,4 +180,114 @@ describe('raw files: parse stage end to end, hostile files', () => {
     expect(times.length).toBeGreaterThan(0);
     expect(Math.max(...times)).toBeLessThan(5_000);
   }, 420_000);
+
+  it("takes a browser's form upload (multipart/form-data) with the raw body's limits and codes", async () => {
+    const form = (parts: [string, string | Blob, string?][]) => {
+      const f = new FormData();
+      for (const [name, value, filename] of parts)
+        if (typeof value === 'string') f.append(name, value);
+        else f.append(name, value, filename);
+      return fetch(
+        `${t.address}/v1/documents/forms/${encodeURIComponent('form.docx')}?tenant=acme`,
+        {
+          method: 'POST',
+          body: f,
+        },
+      ).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, any> }));
+    };
+    const docx = makeDocx([
+      { heading: 1, text: 'Forms' },
+      { paragraph: 'A browser sends the quincunx through a form.' },
+    ]);
+    // A text field before the file, as a form has: the first file part is the document.
+    const sent = await form([
+      ['comment', 'a field before the file'],
+      ['file', new Blob([docx], { type: DOCX_TYPE }), 'form.docx'],
+    ]);
+    expect(sent).toMatchObject({
+      status: 202,
+      json: {
+        status: 'accepted',
+        file: { size: docx.length, mediaType: DOCX_TYPE, filename: 'form.docx' },
+      },
+    });
+    await until(
+      async () => (await statusOf('form.docx', 'forms')).status === 'indexed',
+      120_000,
+      'form.docx indexed',
+    );
+    expect((await search('quincunx browser form', 'forms'))[0]).toMatchObject({
+      documentId: 'form.docx',
+      headings: ['Forms'],
+    });
+
+    // The same refusals as the raw body, before anything is stored.
+    const tooLarge = new Uint8Array(FILE_MAX_BYTES + 1);
+    expect(await form([['file', new Blob([tooLarge]), 'big.pdf']])).toMatchObject({
+      status: 413,
+      json: { error: { code: 'FILE_TOO_LARGE' } },
+    });
+    expect(await upload('big.pdf', tooLarge, 'application/pdf')).toMatchObject({
+      status: 413,
+      json: { error: { code: 'FILE_TOO_LARGE' } },
+    });
+    expect(await form([['file', new Blob([]), 'empty.pdf']])).toMatchObject({
+      status: 400,
+      json: { error: { code: 'FILE_EMPTY' } },
+    });
+    expect(await form([['comment', 'no file in this form']])).toMatchObject({
+      status: 400,
+      json: { error: { code: 'REQUEST_INVALID' } },
+    });
+    // One version only: the refused uploads stored nothing.
+    expect(
+      (await t.api().get('/v1/documents/forms/form.docx/events')).json.items as unknown[],
+    ).toHaveLength(1);
+  }, 180_000);
+
+  it('sluice publish of a folder of real PDF, HTML and DOCX files: hits name the page and the heading', async () => {
+    const { dir, files } = makeRealFolder();
+    try {
+      const r = await runCli(
+        [
+          'publish',
+          dir,
+          '--tenant',
+          'acme',
+          '--collection',
+          'real',
+          '--wait',
+          '240',
+          '--url',
+          t.address,
+          '--key',
+          'unused-with-auth-off',
+          '--json',
+        ],
+        { NATS_URL: t.config.natsUrl.join(','), SLUICE_NAMESPACE: t.config.namespace },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as Record<string, any>;
+      expect(report).toMatchObject({
+        total: files.length,
+        accepted: files.length,
+        rejected: 0,
+        wait: { searchable: files.length, failed: [], pending: [] },
+      });
+      console.log(
+        `real files searchable ${(report.wait.elapsedMs / 1000).toFixed(1)} s after publishing`,
+      );
+      for (const f of files) {
+        const [hit] = await search(f.query, 'real');
+        console.log(
+          `${f.id}: top hit ${hit?.documentId} pages ${JSON.stringify(hit?.pages)} headings ${JSON.stringify(hit?.headings)}`,
+        );
+        expect(hit?.documentId, f.query).toBe(f.id);
+        if (f.page !== undefined) expect(hit!.pages).toContain(f.page);
+        if (f.heading !== undefined) expect(hit!.headings).toContain(f.heading);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });
