@@ -292,6 +292,17 @@ describe('raw files: parse stage end to end, hostile files', () => {
         expect(hit?.documentId, f.query).toBe(f.id);
         if (f.page !== undefined) expect(hit!.pages).toContain(f.page);
         if (f.heading !== undefined) expect(hit!.headings).toContain(f.heading);
+        if (f.pagesWithText !== undefined) {
+          // The page map covers the whole manual: every page with text, and no other.
+          const chunks = (
+            await t.api().get(`/v1/documents/real/${encodeURIComponent(f.id)}/chunks`)
+          ).json.items as { pages: number[] }[];
+          const covered = [...new Set(chunks.flatMap((c) => c.pages))].sort((a, b) => a - b);
+          console.log(
+            `${f.id}: ${chunks.length} chunks cover pages ${covered[0]}–${covered.at(-1)}`,
+          );
+          expect(covered).toEqual(f.pagesWithText);
+        }
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

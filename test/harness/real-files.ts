@@ -20,6 +20,8 @@ export interface RealFile {
   page?: number;
   /** A heading above the sentence (HTML, DOCX), or undefined. */
   heading?: string;
+  /** The pages with text, as pdftotext reads the whole file (PDF), or undefined. */
+  pagesWithText?: number[];
 }
 
 const R_MANUAL = '/usr/share/doc/r-doc-pdf/manual/R-data.pdf';
@@ -83,7 +85,13 @@ export function makeRealFolder(): { dir: string; files: RealFile[] } {
     ['-f', String(PDF_PAGE), '-l', String(PDF_PAGE), pdf, '-'],
     { encoding: 'utf8' },
   );
-  const files: RealFile[] = [{ id: 'R-data.pdf', query: sentence(pageText), page: PDF_PAGE }];
+  // pdftotext ends every page with a form feed.
+  const pagesWithText = execFileSync('pdftotext', [pdf, '-'], { encoding: 'utf8' })
+    .split('\f')
+    .flatMap((text, i) => (text.trim() === '' ? [] : [i + 1]));
+  const files: RealFile[] = [
+    { id: 'R-data.pdf', query: sentence(pageText), page: PDF_PAGE, pagesWithText },
+  ];
   for (const [source, name] of [
     ['app-dropdb.html', 'manual/dropdb.html'],
     ['app-pg-isready.html', 'manual/pg_isready.html'],
