@@ -10,6 +10,7 @@ export default tseslint.config(
       'dist/**',
       'ui/dist/**',
       'test-artifacts/**',
+      '.test-build/**',
       'node_modules/**',
       'drizzle/meta/**',
       'coverage/**',

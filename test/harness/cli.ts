@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { packageRoot } from '../../src/paths.js';
+import { sluiceCommand } from './process.js';
 
 export interface CliResult {
   code: number | null;
@@ -8,21 +7,17 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `sluice <args>` from source in a child process, as a user would. */
+/** Runs `sluice <args>` in a child process, as a user would (`sluiceCommand`). */
 export function runCli(
   args: string[],
   env: Record<string, string>,
   stdin?: string,
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(packageRoot, 'node_modules/.bin/tsx'),
-      [join(packageRoot, 'src/cli/main.ts'), ...args],
-      {
-        env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      },
-    );
+    const child = spawn(process.execPath, [...sluiceCommand(), ...args], {
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

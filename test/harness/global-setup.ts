@@ -5,6 +5,7 @@ import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
 import { createDatabase, runMigrations } from '../../src/db/index.js';
 import { migrationsDir } from '../../src/paths.js';
+import { buildSluice } from './build.js';
 import { infra, parseExports } from './shell.js';
 
 declare module 'vitest' {
@@ -13,6 +14,8 @@ declare module 'vitest' {
     databaseUrl: string;
     templateDatabase: string;
     natsServerBin: string;
+    /** The CLI's entry in the transpiled sources (`build.ts`). */
+    sluiceEntry: string;
   }
 }
 
@@ -101,4 +104,5 @@ export default async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', databaseUrl);
   project.provide('templateDatabase', template);
   project.provide('natsServerBin', natsServerBin);
+  project.provide('sluiceEntry', await buildSluice());
 }

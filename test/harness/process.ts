@@ -1,6 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import { packageRoot } from '../../src/paths.js';
+
+/**
+ * How a test starts `sluice`: Node on the sources global-setup transpiled once
+ * (`build.ts`), or through tsx from src/ where there is no such build or
+ * SLUICE_TEST_FROM_SOURCE=1 asks for it.
+ */
+export function sluiceCommand(): string[] {
+  const built = process.env.SLUICE_TEST_FROM_SOURCE === '1' ? undefined : inject('sluiceEntry');
+  return built ? [built] : ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts')];
+}
 
 export interface SluiceProcess {
   child: ChildProcess;
@@ -17,19 +28,15 @@ export interface SluiceProcess {
 }
 
 /**
- * `sluice <args>` from source in its own Node process (no tsx wrapper process, so a
- * SIGKILL hits Sluice itself).
+ * `sluice <args>` in its own Node process (no wrapper process, so a SIGKILL hits Sluice
+ * itself).
  */
 export function startSluice(args: string[], env: Record<string, string>): SluiceProcess {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
-    {
-      cwd: packageRoot,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...sluiceCommand(), ...args], {
+    cwd: packageRoot,
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const keep = (b: Buffer): void => {
     out = (out + b.toString()).slice(-200_000);
