@@ -258,6 +258,39 @@ describe('the dashboard at /ui', () => {
     await page.close();
   });
 
+  it('shows a page for any address: malformed escapes, long, unknown, strange ids', async () => {
+    // A document whose id holds what URLs treat specially: its link must lead to it.
+    const odd = 'a/b %25 ?q=1#frag \u200b\u05e9\u05dc\u05d5\u05dd 🦘';
+    expect(
+      (await publish('acme', 'odd-ids', [{ id: odd, text: 'An oddly named note.' }])).status,
+    ).toBe(202);
+    const page = await signIn(keys.admin);
+    // decodeURIComponent throws on these: the page must still render.
+    for (const hash of [
+      '#/documents/%E0%A4',
+      '#/documents/kb/%E0%A4',
+      '#/%',
+      '#/collections/%ZZ',
+    ]) {
+      await page.goto(`${address}/ui/${hash}`);
+      await page.getByTestId('who').waitFor();
+      await page.locator('main h1, main [role="alert"]').first().waitFor();
+    }
+    await page.goto(`${address}/ui/#/no-such-page/${'x'.repeat(20_000)}`);
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    await page.goto(`${address}/ui/#/documents/kb/${'%F0%9F%A6%98'.repeat(1024)}`);
+    await page.getByTestId('who').waitFor();
+    await page.locator('main h1, main [role="alert"]').first().waitFor();
+
+    await page.goto(`${address}/ui/#/collections/${encodeURIComponent('odd-ids')}`);
+    await page.getByRole('link', { name: odd }).click();
+    await expect
+      .poll(() => page.getByTestId('document-status').textContent(), { timeout: 60_000 })
+      .toBe('indexed');
+    expect(await page.locator('main h1').first().textContent()).toContain(odd);
+    await page.close();
+  }, 90_000);
+
   it("a tenant's key sees only its own collections, and no admin action", async () => {
     // In the dark: the page follows the system's colour scheme.
     const page = await signIn(keys.globex, 'dark');

@@ -1,5 +1,7 @@
+import { coverageCounts } from '../consumers/indexer/store.js';
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
+import { listCollections } from '../projections/index.js';
 
 /** The model name a collection's queries use, if one was activated. */
 export async function activeModel(
@@ -37,6 +39,55 @@ export async function coverage(
          AND c.collection = i.collection AND c.document_id = i.document_id)
     WHERE d.tenant = ${tenant} AND d.collection = ${collection} AND d.status <> 'deleted' AND d.version > 0`;
   return row!;
+}
+
+export interface CollectionModels {
+  collection: string;
+  active: string | null;
+  previous: string | null;
+  /** Per model name: its coverage of the collection. */
+  coverage: Record<string, ModelCoverage>;
+}
+
+/**
+ * A tenant's collections with their active and previous model and each model's coverage,
+ * in three queries whatever the number of collections, models and documents: documents
+ * from the collections read model, indexed ones from the indexer's coverage counter (the
+ * complete documents of every file of the model, at most the documents). While a change
+ * is on its way the two may disagree for a moment; {@link coverage} is the exact scan
+ * that activation checks.
+ */
+export async function collectionModels(
+  sql: Sql,
+  tenant: string,
+  models: string[],
+): Promise<CollectionModels[]> {
+  const [assigned, collections, counts] = await Promise.all([
+    sql<{ collection: string; active_model: string; previous_model: string | null }[]>`
+      SELECT collection, active_model, previous_model FROM collection_models WHERE tenant = ${tenant}`,
+    listCollections(sql, tenant),
+    coverageCounts(sql, tenant),
+  ]);
+  return collections.map((c) => {
+    const a = assigned.find((x) => x.collection === c.name);
+    const byId = [...(counts.get(c.name) ?? new Map<string, number>()).entries()];
+    return {
+      collection: c.name,
+      active: a?.active_model ?? null,
+      previous: a?.previous_model ?? null,
+      coverage: Object.fromEntries(
+        models.map((name) => {
+          const indexed = byId
+            .filter(([id]) => id.startsWith(`${name}@`))
+            .reduce((sum, [, n]) => sum + n, 0);
+          return [
+            name,
+            { documents: c.documentCount, indexed: Math.min(indexed, c.documentCount) },
+          ];
+        }),
+      ),
+    };
+  });
 }
 
 /**

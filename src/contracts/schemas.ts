@@ -13,10 +13,19 @@ export const Token = Type.String({
     'lowercase letters, digits, "_" and "-", starting with a letter or digit, at most 63 characters',
 });
 
+/**
+ * Refuses `.` and `..`: every URL parser (fetch, browsers, curl, proxies) resolves such a
+ * path segment away, `%2E` included, so `/v1/documents/{collection}/{id}` could never
+ * reach the document.
+ */
+export const DOT_SEGMENT_PATTERN = '^(?!\\.\\.?$)';
+
 export const DocumentId = Type.String({
   minLength: 1,
   maxLength: 1024,
-  description: 'any string; encoded into a subject-safe key for NATS',
+  pattern: DOT_SEGMENT_PATTERN,
+  description:
+    "any string but '.' and '..' (a URL path cannot carry them); encoded into a subject-safe key for NATS",
 });
 
 export const MetadataValue = Type.Union([

@@ -11,7 +11,7 @@ import {
   type PipelineEventType,
   type SluiceEvent,
 } from './event-types.js';
-import { CloudEventAttributes } from './schemas.js';
+import { CloudEventAttributes, DOT_SEGMENT_PATTERN } from './schemas.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM.
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
@@ -69,6 +69,11 @@ function toIssues(errors: ErrorObject[] | null | undefined, prefix: string): Val
       if (e.schemaPath.includes('/oneOf/')) continue;
       pointer += `/${escapePointer(p)}`;
       message = 'is required';
+    } else if (
+      e.keyword === 'pattern' &&
+      (e.params as { pattern: string }).pattern === DOT_SEGMENT_PATTERN
+    ) {
+      message = "must not be '.' or '..': a URL path cannot carry them";
     } else if (e.keyword === 'additionalProperties') {
       pointer += `/${escapePointer((e.params as { additionalProperty: string }).additionalProperty)}`;
       message = 'is not allowed here';

@@ -9,6 +9,7 @@ export const tableOrder: Record<string, string> = {
   proj_collections_checkpoints: 'stream',
   index_documents: 'model_id, tenant, collection, document_id',
   index_chunks: 'model_id, tenant, collection, document_id, chunk_index',
+  index_coverage: 'tenant, collection, model_id',
   keyword_scopes: 'scope',
   keyword_terms: 'scope, term',
   keyword_postings: 'scope, term, document_id, chunk_index',

@@ -1,4 +1,4 @@
-import { render } from 'preact';
+import { Component, render, type ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, get, session } from './api.js';
 import { Alert, describe } from './components.js';
@@ -8,6 +8,7 @@ import { DocumentPage } from './pages/document.js';
 import { ModelsPage } from './pages/models.js';
 import { PipelinePage } from './pages/pipeline.js';
 import { ReplaysPage } from './pages/replays.js';
+import { parseHash } from './route.js';
 import { SearchPage } from './pages/search.js';
 import type { Me } from './types.js';
 import 'uplot/dist/uPlot.min.css';
@@ -24,7 +25,7 @@ const nav: { path: string; label: string; who: (me: Me) => boolean }[] = [
 ];
 
 function useHash(): string[] {
-  const parse = () => location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  const parse = () => parseHash(location.hash);
   const [parts, setParts] = useState(parse);
   useEffect(() => {
     const on = () => setParts(parse());
@@ -91,8 +92,39 @@ function Page({ parts, me }: { parts: string[]; me: Me }) {
       return <ModelsPage me={me} />;
     case 'replays':
       return <ReplaysPage />;
-    default:
+    case '':
       return me.operator ? <PipelinePage /> : <CollectionsPage />;
+    default:
+      return <NotFound />;
+  }
+}
+
+function NotFound() {
+  return (
+    <>
+      <h1>Not found</h1>
+      <p>
+        There is no page at this address. <a href="#/">Go to the start page</a>.
+      </p>
+    </>
+  );
+}
+
+/**
+ * Whatever a page throws while rendering (an address it did not expect, a bug) shows as
+ * an alert in the page instead of a blank window; the next address starts afresh.
+ */
+class PageBoundary extends Component<{ children: ComponentChildren }, { error?: string }> {
+  override state: { error?: string } = {};
+  override componentDidCatch(err: unknown): void {
+    this.setState({ error: describe(err) });
+  }
+  override render() {
+    return this.state.error ? (
+      <Alert>This page failed: {this.state.error}</Alert>
+    ) : (
+      this.props.children
+    );
   }
 }
 
@@ -158,7 +190,9 @@ function App() {
         </button>
       </header>
       <main>
-        <Page parts={parts} me={me} />
+        <PageBoundary key={parts.join('/')}>
+          <Page parts={parts} me={me} />
+        </PageBoundary>
       </main>
     </>
   );

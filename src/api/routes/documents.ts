@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
-import { Token } from '../../contracts/index.js';
+import { DocumentId, Token } from '../../contracts/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import {
@@ -27,7 +27,7 @@ import {
 
 const DocumentParams = Type.Object({
   collection: Token,
-  id: Type.String({ minLength: 1, maxLength: 1024 }),
+  id: DocumentId,
 });
 
 const DocumentQuery = Type.Object(

@@ -5,8 +5,7 @@ import { Token } from '../../contracts/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
-import { listCollections } from '../../projections/index.js';
-import { activateModel, activeAssignments, coverage } from '../active-models.js';
+import { activateModel, collectionModels } from '../active-models.js';
 import { principalOf, routeScope } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 
@@ -43,8 +42,6 @@ export function registerModelRoutes(
     },
     async (request) => {
       const { tenant } = principalOf(request);
-      const assigned = (await activeAssignments(sql)).filter((a) => a.tenant === tenant);
-      const collections = await listCollections(sql, tenant);
       return {
         served: [...models.values()].map((m) => ({
           name: m.spec.name,
@@ -52,23 +49,7 @@ export function registerModelRoutes(
           dimensions: m.spec.dimensions,
           default: m.spec.name === defaultModel,
         })),
-        collections: await Promise.all(
-          collections.map(async (c) => {
-            const a = assigned.find((x) => x.collection === c.name);
-            return {
-              collection: c.name,
-              active: a?.model ?? null,
-              previous: a?.previous ?? null,
-              coverage: Object.fromEntries(
-                await Promise.all(
-                  [...models.keys()].map(
-                    async (name) => [name, await coverage(sql, tenant, c.name, name)] as const,
-                  ),
-                ),
-              ),
-            };
-          }),
-        ),
+        collections: await collectionModels(sql, tenant, [...models.keys()]),
       };
     },
   );

@@ -9,6 +9,7 @@ import { PipelinePublisher } from '../../runtime/publisher.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
+import { printable } from '../printable.js';
 
 async function withLetters<T>(config: () => Config, f: (d: DeadLetters) => Promise<T>): Promise<T> {
   const cfg = config();
@@ -35,7 +36,7 @@ function table(items: DeadLetterSummary[]): string {
     String(i.attempts),
     i.failedAt.slice(0, 19),
     i.document
-      ? `${i.document.tenant}/${i.document.collection}/${i.document.documentId}`
+      ? `${i.document.tenant}/${i.document.collection}/${printable(i.document.documentId, 64)}`
       : i.subject,
     i.message.replace(/\s+/g, ' ').slice(0, 80),
   ]);

@@ -5,6 +5,7 @@ import type { Config } from '../../config/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';
+import { printable } from '../printable.js';
 import {
   Producer,
   countInputs,
@@ -110,11 +111,11 @@ export function publishCommand(config: () => Config): Command {
           else {
             for (const f of waited.failed)
               process.stderr.write(
-                `failed ${f.collection}/${f.documentId}@${f.version}: [${f.code}] ${f.message}\n`,
+                `failed ${f.collection}/${printable(f.documentId)}@${f.version}: [${f.code}] ${f.message}\n`,
               );
             for (const p of waited.pending)
               process.stderr.write(
-                `not searchable in time ${p.collection}/${p.documentId}@${p.version}: ${p.status}\n`,
+                `not searchable in time ${p.collection}/${printable(p.documentId)}@${p.version}: ${p.status}\n`,
               );
             process.stderr.write(
               `searchable: ${waited.searchable} of ${(versions ?? []).length} document(s) after ${(waited.elapsedMs / 1000).toFixed(1)} s; ` +

@@ -49,11 +49,14 @@ export function hnswIndexName(modelId: string): string {
 export interface IndexTables extends KeywordTables {
   documents: string;
   chunks: string;
+  /** Complete documents per (tenant, collection, model): see {@link VectorIndex.apply}. */
+  coverage: string;
 }
 
 export const indexTables: IndexTables = {
   documents: 'index_documents',
   chunks: 'index_chunks',
+  coverage: 'index_coverage',
   ...keywordTables,
 };
 
@@ -162,6 +165,17 @@ export class VectorIndex {
           ON x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
         ORDER BY x.model_id, x.tenant, x.collection, x.document_id
         FOR UPDATE OF x`;
+      // Complete documents of the batch per (model, tenant, collection), before and after
+      // its writes: their difference keeps the coverage counter exact.
+      const complete = (): Promise<{ m: string; t: string; c: string; n: number }[]> => tx`
+        SELECT x.model_id AS m, x.tenant AS t, x.collection AS c, count(*)::int AS n
+        FROM ${tx(D)} x JOIN ${key}
+          ON x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d
+        WHERE x.version > 0 AND NOT x.deleted AND x.chunk_count = (
+          SELECT count(*) FROM ${tx(this.tables.chunks)} k WHERE k.model_id = x.model_id
+            AND k.tenant = x.tenant AND k.collection = x.collection AND k.document_id = x.document_id)
+        GROUP BY 1, 2, 3`;
+      const completeBefore = await complete();
       const state = new Map(
         rows.map((r) => [
           `${r.model_id}\u0000${r.tenant}\u0000${r.collection}\u0000${r.document_id}`,
@@ -270,8 +284,31 @@ export class VectorIndex {
         await this.upsertChunks(tx, chunkRows);
         if (keywords) await this.keywords.add(tx, exact);
       }
+      await this.countCoverage(tx, completeBefore, await complete());
     });
     return outcomes;
+  }
+
+  /** Adds the batch's change in complete documents to the coverage counter, in key order. */
+  private async countCoverage(
+    tx: Sql,
+    before: { m: string; t: string; c: string; n: number }[],
+    after: { m: string; t: string; c: string; n: number }[],
+  ): Promise<void> {
+    const delta = new Map<string, number>();
+    const k = (r: { m: string; t: string; c: string }): string => `${r.t}\u0000${r.c}\u0000${r.m}`;
+    for (const r of before) delta.set(k(r), (delta.get(k(r)) ?? 0) - r.n);
+    for (const r of after) delta.set(k(r), (delta.get(k(r)) ?? 0) + r.n);
+    const rows = [...delta.entries()]
+      .filter(([, n]) => n !== 0)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, n]) => [...key.split('\u0000'), n] as [string, string, string, number]);
+    if (rows.length === 0) return;
+    await tx`
+      INSERT INTO ${tx(this.tables.coverage)} AS x (tenant, collection, model_id, documents)
+      SELECT * FROM unnest(${rows.map((r) => r[0])}::text[], ${rows.map((r) => r[1])}::text[],
+                           ${rows.map((r) => r[2])}::text[], ${rows.map((r) => r[3])}::int[])
+      ON CONFLICT (tenant, collection, model_id) DO UPDATE SET documents = x.documents + EXCLUDED.documents`;
   }
 
   /**
@@ -348,7 +385,8 @@ export class VectorIndex {
 }
 
 /**
- * Deletes every row of the models whose id is LIKE `pattern` (vector and keyword index),
+ * Deletes every row of the models whose id is LIKE `pattern` (vector and keyword index,
+ * coverage),
  * for `sluice models retire`. Returns the chunk rows deleted.
  */
 export async function dropModelRows(sql: Sql, pattern: string): Promise<number> {
@@ -358,6 +396,7 @@ export async function dropModelRows(sql: Sql, pattern: string): Promise<number> 
     await tx`DELETE FROM keyword_postings WHERE scope IN (${scopes})`;
     await tx`DELETE FROM keyword_terms WHERE scope IN (${scopes})`;
     await tx`DELETE FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM index_coverage WHERE model_id LIKE ${pattern}`;
     const chunks = await tx`DELETE FROM index_chunks WHERE model_id LIKE ${pattern}`;
     await tx`DELETE FROM index_documents WHERE model_id LIKE ${pattern}`;
     return chunks.count;
@@ -401,4 +440,24 @@ export async function documentChunks(
     headings: r.headings,
     pages: r.pages,
   }));
+}
+
+/**
+ * Documents each model's index holds complete, per collection of a tenant, from the
+ * counter the indexer keeps (one query, whatever the number of documents): collection →
+ * model id → documents.
+ */
+export async function coverageCounts(
+  sql: Sql,
+  tenant: string,
+): Promise<Map<string, Map<string, number>>> {
+  const rows = await sql<{ collection: string; model_id: string; documents: number }[]>`
+    SELECT collection, model_id, documents FROM ${sql(indexTables.coverage)} WHERE tenant = ${tenant}`;
+  const out = new Map<string, Map<string, number>>();
+  for (const r of rows) {
+    const byModel = out.get(r.collection) ?? new Map<string, number>();
+    byModel.set(r.model_id, r.documents);
+    out.set(r.collection, byModel);
+  }
+  return out;
 }

@@ -35,6 +35,23 @@ export const indexDocuments = pgTable(
 );
 
 /**
+ * Documents each model's index holds complete (not deleted, every chunk row present), per
+ * collection: kept by the indexer in the transaction that changes them, so `GET
+ * /v1/models` reads coverage instead of counting chunks of every document per request.
+ * A replay of the index rebuilds it with the other index tables.
+ */
+export const indexCoverage = pgTable(
+  'index_coverage',
+  {
+    modelId: text('model_id').notNull(),
+    tenant: text('tenant').notNull(),
+    collection: text('collection').notNull(),
+    documents: integer('documents').notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenant, t.collection, t.modelId] })],
+);
+
+/**
  * Chunks with their vectors and text, one row per (model, document, position). Document
  * title, uri and metadata are copied in so a search hit needs no second query. Each
  * model's vectors get a partial HNSW index of their own (created by the indexer when it

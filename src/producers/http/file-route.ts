@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { DocumentId } from '../../contracts/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Producer } from '../sdk/index.js';
 import { firstFilePart } from './multipart.js';
@@ -19,7 +20,7 @@ const Params = {
   required: ['collection', 'id'],
   properties: {
     collection: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$' },
-    id: { type: 'string', minLength: 1, maxLength: 1024 },
+    id: DocumentId,
   },
 } as const;
 

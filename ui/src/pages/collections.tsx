@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { enc, get } from '../api.js';
 import { Alert, Loading, useLoad } from '../components.js';
+import { documentHref } from '../route.js';
 import { bytes, num, time } from '../format.js';
 import type { Collection, DocumentView } from '../types.js';
 
@@ -107,7 +108,7 @@ export function CollectionPage({ name }: { name: string }) {
               {data.items.map((d) => (
                 <tr key={d.id}>
                   <th scope="row">
-                    <a href={`#/documents/${enc(name)}/${enc(d.id)}`}>{d.title ?? d.id}</a>
+                    <a href={documentHref(name, d.id)}>{d.title ?? d.id}</a>
                   </th>
                   <td>{d.version}</td>
                   <td class={d.status === 'failed' ? 'bad' : ''}>{d.status}</td>

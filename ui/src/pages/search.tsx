@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { enc, get, post } from '../api.js';
 import { Alert, describe, useLoad } from '../components.js';
+import { documentHref } from '../route.js';
 import type { Collection, FusionSetting, SearchResponse } from '../types.js';
 
 /** Words of the query (3+ letters), to mark in the results. */
@@ -145,9 +146,7 @@ export function SearchPage() {
             {result.r.results.map((h) => (
               <li key={`${h.collection}/${h.documentId}/${h.chunkIndex}`}>
                 <p>
-                  <a href={`#/documents/${enc(h.collection)}/${enc(h.documentId)}`}>
-                    {h.title ?? h.documentId}
-                  </a>{' '}
+                  <a href={documentHref(h.collection, h.documentId)}>{h.title ?? h.documentId}</a>{' '}
                   <span class="muted">
                     {h.collection} · chunk {h.chunkIndex} · score {h.score.toFixed(4)}
                   </span>
