@@ -133,6 +133,8 @@ export async function swapIn(
   projection: string,
   tables: string[],
   dropPrevious: boolean,
+  /** Runs in the swap's transaction (a replay records its phase there). */
+  alsoInTx?: (tx: Sql) => Promise<unknown>,
 ): Promise<void> {
   const shadow = shadowSchema(projection);
   const prev = previousSchema(projection);
@@ -144,6 +146,7 @@ export async function swapIn(
       await tx.unsafe(`ALTER TABLE ${q(shadow)}.${q(t)} SET SCHEMA ${LIVE}`);
     }
     await tx.unsafe(`DROP SCHEMA ${q(shadow)}`);
+    await alsoInTx?.(tx);
   });
 }
 
