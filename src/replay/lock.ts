@@ -1,5 +1,6 @@
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
+import { retryUntil } from '../retry-until.js';
 
 const LOCK = (p: string): string => `sluice:replay:${p}`;
 
@@ -28,18 +29,16 @@ export async function withReplayLock<T>(
   }
 }
 
-/** Runs a swap again while long queries keep the tables locked (SWAP_BUSY), up to a minute. */
-export async function retryWhileBusy(
+/** Runs a swap again while long queries keep the tables locked (SWAP_BUSY): 12 tries, 5 s apart. */
+export function retryWhileBusy(
   swap: () => Promise<void>,
   onBusy: (attempt: number) => void,
 ): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await swap();
-    } catch (err) {
-      if (!(err instanceof SluiceError && err.code === 'SWAP_BUSY') || attempt >= 12) throw err;
-      onBusy(attempt);
-      await new Promise((r) => setTimeout(r, 5_000));
-    }
-  }
+  return retryUntil(swap, {
+    deadline: Infinity,
+    isTransient: (err, attempt) =>
+      err instanceof SluiceError && err.code === 'SWAP_BUSY' && attempt < 11,
+    backoff: () => 5_000,
+    onRetry: (_err, attempt) => onBusy(attempt + 1),
+  });
 }
