@@ -210,3 +210,9 @@ export async function dropShadow(sql: Sql, projection: string): Promise<void> {
 export function qualified(schema: string, table: string): string {
   return schema === LIVE ? table : `${schema}.${table}`;
 }
+
+/** A record of table names, each qualified with `schema` (see qualified). */
+export const tablesIn = <T extends object>(t: T, schema: string): T =>
+  Object.fromEntries(
+    Object.entries(t as Record<string, string>).map(([k, v]) => [k, qualified(schema, v)]),
+  ) as T;
