@@ -2,12 +2,15 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
 import { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
+import { runtimeDeps, type RuntimeSettings } from '../runtime/deps.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
 import { replayDurable, type ReplayDurables } from './durables.js';
 import { RateWindow, summarize, type ReplayProgress } from './progress.js';
 import type { ReplayStates } from './state.js';
 import type { ReplayTarget } from './targets.js';
+
+/** The settings a replay reads: the runtime's, its batch size. */
+export type ReplaySettings = RuntimeSettings & Pick<Config, 'replayBatch'>;
 
 /**
  * Runs the target's live handlers, writing to the tables in `schema`, on the replay
@@ -16,7 +19,7 @@ import type { ReplayTarget } from './targets.js';
 export async function drive(
   o: {
     nc: NatsConnection;
-    config: Config;
+    config: ReplaySettings;
     states: ReplayStates;
     durables: ReplayDurables;
     log: Logger;

@@ -5,7 +5,6 @@ import {
   type JetStreamManager,
 } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Config } from '../config/index.js';
 import type { Sql } from '../db/index.js';
 import {
   LIVE,
@@ -21,7 +20,7 @@ import { SluiceError } from '../errors/index.js';
 import { announceReplay } from '../output/announce.js';
 import type { Logger } from '../logger.js';
 import { streamName } from '../topology/index.js';
-import { drive } from './drive.js';
+import { drive, type ReplaySettings } from './drive.js';
 import { ReplayDurables } from './durables.js';
 import { retryWhileBusy, withReplayLock } from './lock.js';
 import { eventsApplied, summarize, type ReplayProgress } from './progress.js';
@@ -75,7 +74,7 @@ export class Replayer {
   private readonly states: ReplayStates;
 
   constructor(
-    private readonly o: { nc: NatsConnection; sql: Sql; config: Config; logger: Logger },
+    private readonly o: { nc: NatsConnection; sql: Sql; config: ReplaySettings; logger: Logger },
   ) {
     this.states = new ReplayStates(o.sql);
   }
