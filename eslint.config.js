@@ -54,6 +54,27 @@ export default tseslint.config(
     },
   },
   {
+    // Layers: app/ is the composition root that opens the connections and starts the
+    // roles, so it sits on the top floor: only the entry points (cli/) and app/ itself
+    // import it. What a role needs from below lives in runtime/role.ts and ops/.
+    files: ['src/**/*.ts'],
+    ignores: ['src/app/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '(^|/)app/',
+              message:
+                'Only src/cli and src/app import src/app; take what a role needs from runtime/role.ts or ops/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The entry points and the config module are where the environment is read.
     files: ['src/config/**', 'test/**', 'bench/**', 'scripts/**', '*.config.ts', '*.config.js'],
     rules: { 'no-restricted-properties': 'off' },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHeartbeats } from '../src/app/heartbeat.js';
+import { readHeartbeats } from '../src/ops/index.js';
 import type { RunningApp } from '../src/app/start.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';

@@ -281,6 +281,15 @@ describe('replay: rebuild projections from their streams', () => {
     expect(rows.some((r) => r.subscription_id === all.id)).toBe(false);
   });
 
+  it('stores its phase: done after a replay, and nothing outside load, catch-up, done', async () => {
+    const [row] = await db.sql<{ phase: string; status: string }[]>`
+      SELECT phase, status FROM replays WHERE projection = 'collections'`;
+    expect(row).toEqual({ phase: 'done', status: 'done' });
+    await expect(
+      db.sql`UPDATE replays SET phase = 'swapping' WHERE projection = 'collections'`,
+    ).rejects.toMatchObject({ code: '23514' }); // check_violation
+  });
+
   it('refuses a rollback when no replay kept previous tables', async () => {
     await dropPrevious(db.sql, 'collections');
     await expect(replayer.rollback('collections')).rejects.toMatchObject({

@@ -9,7 +9,7 @@ import { httpSeconds } from '../metrics.js';
 import { registerFileRoute } from '../producers/http/file-route.js';
 import { registerIngestRoute, type IngestRouteOptions } from '../producers/http/ingest-route.js';
 import type { Replayer } from '../replay/index.js';
-import { installAuth, isDocsUrl, type AuthMode } from './auth.js';
+import { installAuth, isDocsUrl, routeScope, type AuthMode } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { installTracing } from './tracing.js';
 import type { RedriveJobs } from './redrive-jobs.js';
@@ -18,7 +18,7 @@ import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Sql } from '../db/index.js';
 import { checkTarget, WebhookAllowlist } from '../output/ssrf.js';
 import { registerDocumentRoutes } from './routes/documents.js';
-import { registerOpsRoutes, type Check } from './routes/ops.js';
+import { registerOpsRoutes, type Check } from '../ops/index.js';
 import { registerReplayRoutes } from './routes/replays.js';
 import { registerSearchRoute, type SearchRouteOptions } from './routes/search.js';
 import { registerModelRoutes } from './routes/models.js';
@@ -72,7 +72,7 @@ const trustProxyOption = (
   typeof t === 'number' ? (_address, hop) => hop < t : t;
 
 /**
- * Builds the HTTP API without listening (tests use `app.inject()`; src/api/listen.ts
+ * Builds the HTTP API without listening (tests use `app.inject()`; src/ops/listen.ts
  * listens). Routes come from the modules that own them.
  */
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
@@ -129,7 +129,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       ),
   });
 
-  registerOpsRoutes(app, deps.checks ?? {}, deps.beforeScrape);
+  registerOpsRoutes(app, deps.checks ?? {}, deps.beforeScrape, routeScope.public);
   registerUiRoutes(app);
   await registerIngestRoute(app, {
     bodyLimit: deps.bodyLimit,

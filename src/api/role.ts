@@ -1,6 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { AppContext } from '../app/context.js';
-import type { RoleHandle } from '../app/role.js';
+import type { RoleContext, RoleHandle } from '../runtime/role.js';
 import { DeadLetters } from '../dead-letters/index.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
 import { createDatabase } from '../db/index.js';
@@ -15,11 +14,10 @@ import { KeyVerifier } from './keys.js';
 import type { DeclaredRoute } from './auth.js';
 import { WebhookAllowlist } from '../output/ssrf.js';
 import { RedriveJobs } from './redrive-jobs.js';
-import { listen } from './listen.js';
 import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
-import { pipelineCheck } from '../app/ops-server.js';
+import { listen, pipelineCheck } from '../ops/index.js';
 import { SelfCalibrator } from '../consumers/indexer/self-calibrator.js';
 
 /** Longest /metrics serves JetStream figures without asking JetStream again. */
@@ -27,7 +25,7 @@ const METRICS_REFRESH_MS = 5_000;
 
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
-  ctx: AppContext,
+  ctx: RoleContext,
 ): Promise<RoleHandle & { address: string; waiters: DocumentWaiters; routes: DeclaredRoute[] }> {
   const { config, logger, nc } = ctx;
   const log = logger.child({ module: 'api' });

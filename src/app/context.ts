@@ -1,25 +1,12 @@
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
-import {
-  createDatabase,
-  dbUnavailable,
-  isTransientDbError,
-  runMigrations,
-  type Database,
-} from '../db/index.js';
+import { createDatabase, dbUnavailable, isTransientDbError, runMigrations } from '../db/index.js';
 import { Breakers } from '../runtime/breakers.js';
+import type { RoleContext } from '../runtime/role.js';
 import type { Logger } from '../logger.js';
 import { connectNats } from '../nats/index.js';
 
-/** What every role shares in one process: configuration, the root logger and the connections. */
-export interface AppContext {
-  config: Config;
-  logger: Logger;
-  nc: NatsConnection;
-  database: Database;
-  /** Circuit breakers every consumer of the process shares (see Breakers). */
-  breakers: Breakers;
-}
+/** The roles' shared context (runtime/role.ts), as this module opens and closes it. */
+export type AppContext = RoleContext;
 
 /** Connects to NATS and PostgreSQL and applies migrations. */
 export async function openContext(

@@ -13,9 +13,8 @@ import { labelProcess } from '../metrics.js';
 import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
-import { startHeartbeat } from './heartbeat.js';
-import { startOpsServer } from './ops-server.js';
-import type { RoleHandle, RoleStarter } from './role.js';
+import { startHeartbeat, startOpsServer } from '../ops/index.js';
+import type { RoleHandle, RoleStarter } from '../runtime/role.js';
 
 export interface RunningApp {
   ctx: AppContext;
@@ -55,7 +54,8 @@ export async function startApp(
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   try {
     // First, so that a liveness probe finds the process up while it starts.
-    if (config.opsPort !== null) ops = await startOpsServer(ctx, logger, config.opsPort);
+    if (config.opsPort !== null)
+      ops = await startOpsServer(ctx, logger, config.httpHost, config.opsPort);
     // A cluster that is electing a leader (a node just came back) answers late: wait.
     await whileNatsRecovers(
       async () =>

@@ -133,6 +133,8 @@ export async function swapIn(
   projection: string,
   tables: string[],
   dropPrevious: boolean,
+  /** Runs in the swap's transaction (a replay records its phase there). */
+  alsoInTx?: (tx: Sql) => Promise<unknown>,
 ): Promise<void> {
   const shadow = shadowSchema(projection);
   const prev = previousSchema(projection);
@@ -144,6 +146,7 @@ export async function swapIn(
       await tx.unsafe(`ALTER TABLE ${q(shadow)}.${q(t)} SET SCHEMA ${LIVE}`);
     }
     await tx.unsafe(`DROP SCHEMA ${q(shadow)}`);
+    await alsoInTx?.(tx);
   });
 }
 
@@ -207,3 +210,9 @@ export async function dropShadow(sql: Sql, projection: string): Promise<void> {
 export function qualified(schema: string, table: string): string {
   return schema === LIVE ? table : `${schema}.${table}`;
 }
+
+/** A record of table names, each qualified with `schema` (see qualified). */
+export const tablesIn = <T extends object>(t: T, schema: string): T =>
+  Object.fromEntries(
+    Object.entries(t as Record<string, string>).map(([k, v]) => [k, qualified(schema, v)]),
+  ) as T;

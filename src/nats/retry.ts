@@ -1,5 +1,6 @@
 import { JetStreamApiError } from '@nats-io/jetstream';
 import { errors, RequestError } from '@nats-io/transport-node';
+import { retryUntil } from '../retry-until.js';
 
 /**
  * Errors a JetStream client sees while a server restarts or a stream leader is being
@@ -36,14 +37,10 @@ export async function whileNatsRecovers<T>(
   f: () => Promise<T>,
   o: { deadlineMs?: number; onRetry?: (err: unknown, attempt: number) => void } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (o.deadlineMs ?? 60_000);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await f();
-    } catch (err) {
-      if (!isTransientPublishError(err) || Date.now() > deadline) throw err;
-      o.onRetry?.(err, attempt);
-      await sleep(Math.max(100, backoffDelay(attempt, 250, 2_000)));
-    }
-  }
+  return retryUntil(f, {
+    deadline: Date.now() + (o.deadlineMs ?? 60_000),
+    isTransient: isTransientPublishError,
+    backoff: (attempt) => Math.max(100, backoffDelay(attempt, 250, 2_000)),
+    ...(o.onRetry ? { onRetry: o.onRetry } : {}),
+  });
 }

@@ -1,5 +1,4 @@
-import type { AppContext } from '../app/context.js';
-import type { RoleHandle } from '../app/role.js';
+import type { RoleContext, RoleHandle } from '../runtime/role.js';
 import { documentsSources, projectionConsumer } from '../projections/projector.js';
 import { runtimeDeps } from '../runtime/deps.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
@@ -16,7 +15,7 @@ import { WebhookAllowlist } from './ssrf.js';
  * deliveries with leases.
  */
 export async function startOutputRole(
-  ctx: AppContext,
+  ctx: RoleContext,
 ): Promise<RoleHandle & { dispatcher: Dispatcher }> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'output' });

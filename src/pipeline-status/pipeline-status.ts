@@ -1,6 +1,6 @@
 import type { ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { readHeartbeats, type Heartbeat } from '../app/heartbeat.js';
+import { readHeartbeats, type Heartbeat } from '../ops/index.js';
 import type { Config } from '../config/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
 import { PipelinePublisher } from '../runtime/publisher.js';

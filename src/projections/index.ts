@@ -10,3 +10,4 @@ export {
 export type { DocumentStatus } from './documents/fold.js';
 export { startProjectorRole } from './role.js';
 export { DocumentWaiters, waitForVersion, type VersionWait } from './documents/waiters.js';
+export { collectionsReplayTarget, documentsReplayTarget } from './replay-targets.js';

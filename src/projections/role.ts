@@ -1,5 +1,4 @@
-import type { AppContext } from '../app/context.js';
-import type { RoleHandle } from '../app/role.js';
+import type { RoleContext, RoleHandle } from '../runtime/role.js';
 import type { DurableConsumer } from '../runtime/consumer.js';
 import { runtimeDeps } from '../runtime/deps.js';
 import { PipelinePublisher } from '../runtime/publisher.js';
@@ -17,7 +16,7 @@ import {
  * The projector role: the documents and collections read models, each fed by its own
  * durable on the event log and on the status stream.
  */
-export async function startProjectorRole(ctx: AppContext): Promise<RoleHandle> {
+export async function startProjectorRole(ctx: RoleContext): Promise<RoleHandle> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'projector' });
   const subjects = new Subjects(config.namespace);

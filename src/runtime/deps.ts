@@ -5,7 +5,15 @@ import type { Breakers } from './breakers.js';
 import type { RetryPolicy, RuntimeDeps } from './consumer.js';
 import type { PipelinePublisher } from './publisher.js';
 
-export function retryPolicyOf(config: Config): RetryPolicy {
+/** The settings a consumer's runtime reads: these, not the whole Config. */
+export type RuntimeSettings = Pick<
+  Config,
+  'namespace' | 'quickRetries' | 'retryBackoff' | 'maxAttempts' | 'ackWait' | 'handlerTimeout'
+>;
+
+export function retryPolicyOf(
+  config: Pick<Config, 'quickRetries' | 'retryBackoff' | 'maxAttempts'>,
+): RetryPolicy {
   return {
     quickRetries: config.quickRetries,
     quickBackoffMs: 500,
@@ -16,7 +24,7 @@ export function retryPolicyOf(config: Config): RetryPolicy {
 }
 
 export function runtimeDeps(
-  config: Config,
+  config: RuntimeSettings,
   nc: NatsConnection,
   logger: Logger,
   publisher: PipelinePublisher,

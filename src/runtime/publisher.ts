@@ -8,7 +8,8 @@ import {
   type PipelineEventType,
 } from '../contracts/index.js';
 import { SluiceError } from '../errors/index.js';
-import { backoffDelay, isTransientPublishError, sleep } from '../nats/index.js';
+import { backoffDelay, isTransientPublishError } from '../nats/index.js';
+import { retryUntil } from '../retry-until.js';
 import { sendSpan } from '../tracing/index.js';
 
 export interface PipelinePublisherOptions {
@@ -76,25 +77,27 @@ export class PipelinePublisher {
     headers: MsgHdrs | undefined,
     msgId: string,
   ): Promise<number> {
-    const deadline = Date.now() + this.deadlineMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const ack = await this.js.publish(subject, payload, {
-          msgID: msgId,
-          ...(headers ? { headers } : {}),
-          timeout: 5_000,
-        });
-        return ack.seq;
-      } catch (err) {
-        if (this.o.nc.isClosed() || !isTransientPublishError(err) || Date.now() >= deadline) {
-          throw new SluiceError(
-            'PUBLISH_FAILED',
-            `could not publish to ${subject}: ${(err as Error).message}`,
-            { cause: err },
-          );
-        }
-        await sleep(backoffDelay(attempt));
-      }
+    try {
+      const ack = await retryUntil(
+        () =>
+          this.js.publish(subject, payload, {
+            msgID: msgId,
+            ...(headers ? { headers } : {}),
+            timeout: 5_000,
+          }),
+        {
+          deadline: Date.now() + this.deadlineMs,
+          isTransient: (err) => !this.o.nc.isClosed() && isTransientPublishError(err),
+          backoff: (attempt) => backoffDelay(attempt),
+        },
+      );
+      return ack.seq;
+    } catch (err) {
+      throw new SluiceError(
+        'PUBLISH_FAILED',
+        `could not publish to ${subject}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }

@@ -46,7 +46,7 @@ export function filesBucket(namespace: string): string {
   return `${namespace}_files`;
 }
 
-/** The KV bucket where every running process keeps its heartbeat (see app/heartbeat.ts). */
+/** The KV bucket where every running process keeps its heartbeat (see ops/heartbeat.ts). */
 export function processesBucket(namespace: string): string {
   return `${namespace}_processes`;
 }

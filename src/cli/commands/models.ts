@@ -4,7 +4,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { Command } from 'commander';
 import { activateModel, activeAssignments, coverage } from '../../api/active-models.js';
 import type { Config } from '../../config/index.js';
-import { dropModelRows, hnswIndexName } from '../../consumers/indexer/store.js';
+import { dropModelIndex, indexedPerModel } from '../../consumers/indexer/models.js';
 import {
   createDatabase,
   dbUnavailable,
@@ -49,14 +49,7 @@ export function modelsCommand(config: () => Config): Command {
       try {
         const jsm = await jetstreamManager(nc);
         const report = await withDb(cfg, async (db) => {
-          const indexed = await db.sql<{ model: string; documents: number; chunks: number }[]>`
-            SELECT d.model, d.documents, coalesce(c.chunks, 0)::int AS chunks FROM
-              (SELECT split_part(model_id, '@', 1) AS model,
-                      count(*) FILTER (WHERE NOT deleted AND version > 0)::int AS documents
-               FROM index_documents GROUP BY 1) d
-            LEFT JOIN (SELECT split_part(model_id, '@', 1) AS model, count(*) AS chunks FROM index_chunks GROUP BY 1) c
-              USING (model)
-            ORDER BY d.model`;
+          const indexed = await indexedPerModel(db.sql);
           const active = await activeAssignments(db.sql);
           const names = [...new Set([...cfg.models, ...indexed.map((i) => i.model)])];
           return Promise.all(
@@ -172,12 +165,7 @@ export function modelsCommand(config: () => Config): Command {
               `${model} is active for ${inUse.map((a) => `${a.tenant}/${a.collection}`).join(', ')}; activate another model there first`,
             );
           }
-          const ids = await db.sql<
-            { model_id: string }[]
-          >`SELECT DISTINCT model_id FROM index_documents WHERE model_id LIKE ${`${model}@%`}`;
-          for (const { model_id } of ids)
-            await db.sql.unsafe(`DROP INDEX IF EXISTS ${hnswIndexName(model_id)}`);
-          return dropModelRows(db.sql, `${model}@%`);
+          return dropModelIndex(db.sql, model);
         });
         const jsm = await jetstreamManager(nc);
         const durable = durables.embedder(model);

@@ -1,5 +1,4 @@
-import type { AppContext } from '../../app/context.js';
-import type { RoleHandle } from '../../app/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/role.js';
 import { SluiceError } from '../../errors/index.js';
 import { ensureModel, loadTokenizer } from '../../models/index.js';
 import { ClaimCheck } from '../../producers/sdk/index.js';
@@ -16,7 +15,7 @@ import { Splitter } from './splitter.js';
  * the smallest token limit of all configured models, so every embedder can read every
  * chunk whole.
  */
-export async function startChunkerRole(ctx: AppContext): Promise<RoleHandle> {
+export async function startChunkerRole(ctx: RoleContext): Promise<RoleHandle> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'chunker' });
   const specs = await Promise.all(

@@ -1,5 +1,4 @@
-import type { AppContext } from '../../app/context.js';
-import type { RoleHandle } from '../../app/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/role.js';
 import { Embedder, ensureModel } from '../../models/index.js';
 import { Subjects, durables } from '../../topology/index.js';
 import { DurableConsumer } from '../../runtime/consumer.js';
@@ -11,7 +10,7 @@ import { embedderHandler } from './embedder-handler.js';
 
 /** The embedder role: one consumer (and one onnxruntime session) per configured model. */
 export async function startEmbedderRole(
-  ctx: AppContext,
+  ctx: RoleContext,
 ): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[]; embedders: Embedder[] }> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'embedder' });

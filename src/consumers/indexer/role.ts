@@ -1,5 +1,4 @@
-import type { AppContext } from '../../app/context.js';
-import type { RoleHandle } from '../../app/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/role.js';
 import { Subjects, durables } from '../../topology/index.js';
 import { DurableConsumer } from '../../runtime/consumer.js';
 import { runtimeDeps } from '../../runtime/deps.js';
@@ -9,7 +8,7 @@ import { indexerHandler } from './indexer-handler.js';
 import { VectorIndex } from './store.js';
 
 /** The indexer role: vectors into pgvector. */
-export async function startIndexerRole(ctx: AppContext): Promise<RoleHandle> {
+export async function startIndexerRole(ctx: RoleContext): Promise<RoleHandle> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'indexer' });
   const subjects = new Subjects(config.namespace);

@@ -1,5 +1,4 @@
-import type { AppContext } from '../../app/context.js';
-import type { RoleHandle } from '../../app/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/role.js';
 import { ClaimCheck } from '../../producers/sdk/index.js';
 import { Subjects, bodiesBucket, durables, filesBucket } from '../../topology/index.js';
 import { DurableConsumer } from '../../runtime/consumer.js';
@@ -14,7 +13,7 @@ import { parserHandler } from './parser.js';
  * its own durable on the event log, with the retries and dead letters of every stage;
  * parsing runs in a worker thread with memory and time limits.
  */
-export async function startParserRole(ctx: AppContext): Promise<RoleHandle> {
+export async function startParserRole(ctx: RoleContext): Promise<RoleHandle> {
   const { config, nc } = ctx;
   const logger = ctx.logger.child({ module: 'parser' });
   const maxMemoryMb = Math.max(32, Math.floor(config.parseMaxMemory / (1024 * 1024)));

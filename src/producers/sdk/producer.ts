@@ -16,7 +16,8 @@ import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.j
 import type { Logger } from '../../logger.js';
 import { Subjects, bodiesBucket, filesBucket } from '../../topology/index.js';
 import { ClaimCheck, claimCheckPrefix } from './claim-check.js';
-import { backoffDelay, isTransientPublishError, sleep } from '../../nats/index.js';
+import { backoffDelay, isTransientPublishError } from '../../nats/index.js';
+import { retryUntil } from '../../retry-until.js';
 import { extractTrace, sendSpan } from '../../tracing/index.js';
 
 export interface ProducerOptions {
@@ -173,46 +174,48 @@ export class Producer {
     headers: MsgHdrs,
     options: PublishOptions,
   ): Promise<PublishResult> {
-    const deadline = Date.now() + this.o.retryDeadlineMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const ack = await this.js.publish(subject, payload, {
-          msgID: dedupeId(event),
-          headers,
-          timeout: this.o.ackTimeoutMs,
-          ...(options.expectedVersion === undefined
-            ? {}
-            : { expect: { lastSubjectSequence: options.expectedVersion } }),
-        });
-        return { id: event.id, subject, seq: ack.seq, duplicate: ack.duplicate };
-      } catch (err) {
-        if (err instanceof JetStreamApiError && err.code === 10071) {
-          const actual = Number(/(\d+)\s*$/.exec(err.message)?.[1] ?? NaN);
-          throw new SluiceError(
-            'VERSION_CONFLICT',
-            `document ${event.data.collection}/${event.data.documentId} is at version ${Number.isNaN(actual) ? 'unknown' : actual}, not ${options.expectedVersion}`,
-            {
-              cause: err,
-              details: {
-                expected: options.expectedVersion,
-                actual: Number.isNaN(actual) ? null : actual,
-              },
+    try {
+      const ack = await retryUntil(
+        () =>
+          this.js.publish(subject, payload, {
+            msgID: dedupeId(event),
+            headers,
+            timeout: this.o.ackTimeoutMs,
+            ...(options.expectedVersion === undefined
+              ? {}
+              : { expect: { lastSubjectSequence: options.expectedVersion } }),
+          }),
+        {
+          deadline: Date.now() + this.o.retryDeadlineMs,
+          isTransient: (err) => !this.options.nc.isClosed() && isTransientPublishError(err),
+          backoff: (attempt) => backoffDelay(attempt),
+          onRetry: (err, attempt) => {
+            this.retries++;
+            this.options.logger?.debug({ err, attempt, id: event.id }, 'publish retry');
+          },
+        },
+      );
+      return { id: event.id, subject, seq: ack.seq, duplicate: ack.duplicate };
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === 10071) {
+        const actual = Number(/(\d+)\s*$/.exec(err.message)?.[1] ?? NaN);
+        throw new SluiceError(
+          'VERSION_CONFLICT',
+          `document ${event.data.collection}/${event.data.documentId} is at version ${Number.isNaN(actual) ? 'unknown' : actual}, not ${options.expectedVersion}`,
+          {
+            cause: err,
+            details: {
+              expected: options.expectedVersion,
+              actual: Number.isNaN(actual) ? null : actual,
             },
-          );
-        }
-        if (this.options.nc.isClosed() || !isTransientPublishError(err) || Date.now() >= deadline) {
-          throw new SluiceError(
-            'PUBLISH_FAILED',
-            `could not publish event ${event.id} to ${subject}: ${(err as Error).message}`,
-            {
-              cause: err,
-            },
-          );
-        }
-        this.retries++;
-        this.options.logger?.debug({ err, attempt, id: event.id }, 'publish retry');
-        await sleep(Math.min(backoffDelay(attempt), Math.max(0, deadline - Date.now())));
+          },
+        );
       }
+      throw new SluiceError(
+        'PUBLISH_FAILED',
+        `could not publish event ${event.id} to ${subject}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -409,22 +412,18 @@ export class Producer {
   }
 
   private async withRetry<T>(name: string, put: () => Promise<T>): Promise<T> {
-    const deadline = Date.now() + this.o.retryDeadlineMs;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await put();
-      } catch (err) {
-        if (!isTransientPublishError(err) || Date.now() >= deadline) {
-          throw new SluiceError(
-            'PUBLISH_FAILED',
-            `could not store the claim-checked ${name}: ${(err as Error).message}`,
-            {
-              cause: err,
-            },
-          );
-        }
-        await sleep(backoffDelay(attempt));
-      }
+    try {
+      return await retryUntil(put, {
+        deadline: Date.now() + this.o.retryDeadlineMs,
+        isTransient: isTransientPublishError,
+        backoff: (attempt) => backoffDelay(attempt),
+      });
+    } catch (err) {
+      throw new SluiceError(
+        'PUBLISH_FAILED',
+        `could not store the claim-checked ${name}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }

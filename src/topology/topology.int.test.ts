@@ -1,7 +1,7 @@
 import { AckPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Config } from '../src/config/index.js';
+import type { Config } from '../config/index.js';
 import {
   applyTopology,
   declareTopology,
@@ -10,8 +10,8 @@ import {
   durables,
   inspectTopology,
   streamName,
-} from '../src/topology/index.js';
-import { testConfig } from './harness/config.js';
+} from './index.js';
+import { testConfig } from '../../test/harness/config.js';
 
 describe('topology: declared, applied, compared', () => {
   let nc: NatsConnection;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packVectors, type VectorsV1 } from '../src/contracts/index.js';
-import { search } from '../src/consumers/indexer/search.js';
-import { VectorIndex } from '../src/consumers/indexer/store.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { packVectors, type VectorsV1 } from '../../contracts/index.js';
+import { search } from './search.js';
+import { VectorIndex } from './store.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
 
 const MODEL = 'm@1';
 let version = 0;

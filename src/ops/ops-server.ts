@@ -1,22 +1,9 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { registerOpsRoutes, type Check } from '../api/routes/ops.js';
-import { listen } from '../api/listen.js';
 import type { Logger } from '../logger.js';
-import type { AppContext } from './context.js';
-
-/** Whether this process's consumers work or wait for a dependency (the breakers). */
-export function pipelineCheck(ctx: Pick<AppContext, 'breakers'>): Check {
-  return () => {
-    const open = ctx.breakers.open();
-    return open.length > 0
-      ? Promise.reject(
-          new Error(
-            `consumers paused: ${open.map((b) => `${b.dependency} unavailable since ${b.since}`).join('; ')}`,
-          ),
-        )
-      : Promise.resolve();
-  };
-}
+import type { RoleContext } from '../runtime/role.js';
+import { listen } from './listen.js';
+import { pipelineCheck } from './pipeline-check.js';
+import { registerOpsRoutes } from './routes.js';
 
 /**
  * A server with only /healthz, /readyz and /metrics, on SLUICE_OPS_PORT: what liveness
@@ -24,8 +11,9 @@ export function pipelineCheck(ctx: Pick<AppContext, 'breakers'>): Check {
  * run no api role included.
  */
 export async function startOpsServer(
-  ctx: AppContext,
+  ctx: Pick<RoleContext, 'nc' | 'database' | 'breakers'>,
   logger: Logger,
+  host: string,
   port: number,
 ): Promise<{ address: string; app: FastifyInstance }> {
   const log: FastifyBaseLogger = logger.child({ module: 'ops' });
@@ -38,7 +26,7 @@ export async function startOpsServer(
     postgres: () => ctx.database.sql`SELECT 1`,
     pipeline: pipelineCheck(ctx),
   });
-  const address = await listen(app, ctx.config.httpHost, port);
+  const address = await listen(app, host, port);
   logger.info({ address }, 'ops server listening');
   return { address, app };
 }

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CollectionsStore } from '../src/projections/collections/store.js';
-import { applyContribution, emptyContribution } from '../src/projections/collections/fold.js';
-import { DocumentsStore } from '../src/projections/documents/store.js';
-import { applyDoc, emptyDoc, type DocInput } from '../src/projections/documents/fold.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { CollectionsStore } from './collections/store.js';
+import { applyContribution, emptyContribution } from './collections/fold.js';
+import { DocumentsStore } from './documents/store.js';
+import { applyDoc, emptyDoc, type DocInput } from './documents/fold.js';
+import { createTestDatabase, type TestDatabase } from '../../test/harness/database.js';
 
 /**
  * The stores insert new documents' rows without locking them first; a row another

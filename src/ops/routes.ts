@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
-import { routeScope } from '../auth.js';
-import { registry } from '../../metrics.js';
+import type { FastifyContextConfig, FastifyInstance } from 'fastify';
+import { registry } from '../metrics.js';
 
 export type Check = () => Promise<unknown>;
 
@@ -28,14 +27,15 @@ async function run(check: Check, timeoutMs: number): Promise<{ ok: boolean; erro
 /**
  * /healthz: the process is up. /readyz: every dependency answers (NATS, PostgreSQL,
  * models); 503 "degraded" naming the failing ones otherwise. /metrics: Prometheus.
- * All three are public.
+ * All three are public: `config` is what the API's auth declares for a public route
+ * (the ops server has no auth and passes none).
  */
 export function registerOpsRoutes(
   app: FastifyInstance,
   checks: Record<string, Check>,
   beforeScrape?: () => Promise<void>,
+  config: FastifyContextConfig = {},
 ): void {
-  const config = routeScope.public;
   app.get(
     '/healthz',
     { config, schema: { tags: ['operations'], summary: 'The process is up' } },

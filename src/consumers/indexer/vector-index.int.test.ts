@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packVectors, type VectorsV1 } from '../src/contracts/index.js';
-import { VectorIndex, type ApplyOutcome } from '../src/consumers/indexer/store.js';
-import { checksum } from './harness/checksums.js';
-import { createTestDatabase, type TestDatabase } from './harness/database.js';
+import { packVectors, type VectorsV1 } from '../../contracts/index.js';
+import { VectorIndex, type ApplyOutcome } from './store.js';
+import { checksum } from '../../../test/harness/checksums.js';
+import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
 
 const DIMS = 4;
 
