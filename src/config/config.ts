@@ -262,6 +262,12 @@ export const configSpec = {
     parse: duration,
     doc: 'Longest a query of the HTTP API may run in PostgreSQL (statement_timeout); a slower one is cancelled there and answered 503 QUERY_TIMEOUT.',
   }),
+  dbStatementTimeout: opt({
+    env: 'SLUICE_DB_STATEMENT_TIMEOUT',
+    default: '5m',
+    parse: duration,
+    doc: "Longest any statement of the roles' PostgreSQL pools may run (statement_timeout), as long as SLUICE_HANDLER_TIMEOUT by default so no statement outlives its batch; 0 for none. Migrations and index builds run without it.",
+  }),
   claimCheckBytes: opt({
     env: 'SLUICE_CLAIM_CHECK_BYTES',
     default: '256k',
