@@ -355,7 +355,7 @@ export const configSpec = {
     env: 'SLUICE_WEBHOOK_TENANT_CONCURRENCY',
     default: '16',
     parse: int(1, 4096),
-    doc: "Webhook requests in flight for one tenant at most, per output process: one tenant's dead endpoints or callback flood hold no more, and tenants with pending deliveries take turns for the free slots.",
+    doc: "Webhook requests in flight for one tenant at most, per output process: one tenant's dead endpoints or callback flood hold no more, and tenants with pending deliveries take turns for the free slots. With one tenant, raise it to SLUICE_WEBHOOK_CONCURRENCY.",
   }),
   webhookMaxSubscriptions: opt({
     env: 'SLUICE_WEBHOOK_MAX_SUBSCRIPTIONS',
