@@ -266,7 +266,7 @@ export const configSpec = {
     env: 'SLUICE_DB_STATEMENT_TIMEOUT',
     default: '5m',
     parse: duration,
-    doc: "Longest any statement of the roles' PostgreSQL pools may run (statement_timeout), as long as SLUICE_HANDLER_TIMEOUT by default so no statement outlives its batch; 0 for none. Migrations and index builds run without it.",
+    doc: "Longest any statement of the roles' PostgreSQL pools may run (statement_timeout), as long as SLUICE_HANDLER_TIMEOUT by default so no statement outlives its batch; 0 for none. Migrations, index builds (HNSW, keyword rebuilds, replay's shadow indexes) and replay's copy of the live tables run without it; the HTTP API's queries have SLUICE_STATEMENT_TIMEOUT instead.",
   }),
   claimCheckBytes: opt({
     env: 'SLUICE_CLAIM_CHECK_BYTES',
