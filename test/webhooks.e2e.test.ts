@@ -273,6 +273,32 @@ describe('webhooks', () => {
     for (const s of Object.values(subs)) expect(output.output()).not.toContain(s.secret);
   }, 400_000);
 
+  it('rotates a subscription’s secret over the API, and pages its delivery log', async () => {
+    const api = client(address, admin);
+    const made = await api.post('/v1/webhooks', {
+      url: (await good).url,
+      events: ['document.failed'],
+    });
+    expect(made.status).toBe(201);
+    const rotated = await api.post(`/v1/webhooks/${made.json.id}/rotate-secret`, {});
+    expect(rotated.status).toBe(200);
+    expect(rotated.json.id).toBe(made.json.id);
+    expect(rotated.json.secret).toMatch(/^whsec_/);
+    expect(rotated.json.secret).not.toBe(made.json.secret);
+    // The old secret signs too for SLUICE_WEBHOOK_SECRET_OVERLAP (24 h by default).
+    const until = Date.parse(rotated.json.previousValidUntil as string) - Date.now();
+    expect(until).toBeGreaterThan(23 * 3_600_000);
+    expect(until).toBeLessThanOrEqual(24 * 3_600_000);
+    expect((await api.post('/v1/webhooks/wh_nosuchhook/rotate-secret', {})).status).toBe(404);
+    const log = await api.get(`/v1/webhooks/${made.json.id}/deliveries?limit=5`);
+    expect(log.status).toBe(200);
+    expect(log.json).toMatchObject({ attempts: [], next: null, countsTruncated: false });
+    expect(
+      (await api.get(`/v1/webhooks/${made.json.id}/deliveries?before=bm9wZQ`)).json.error.code,
+    ).toBe('REQUEST_INVALID');
+    expect((await api.delete(`/v1/webhooks/${made.json.id}`)).status).toBe(204);
+  });
+
   it('sluice webhooks create, ls and rm manage subscriptions from the CLI', async () => {
     const cliEnv = { DATABASE_URL: db.url, SLUICE_WEBHOOK_ALLOW: '127.0.0.0/8' };
     const made = await runCli(

@@ -14,8 +14,7 @@ import { installErrorHandling } from './errors.js';
 import { installTracing } from './tracing.js';
 import type { RedriveJobs } from './redrive-jobs.js';
 import { registerDeadLetterRoutes } from './routes/dead-letters.js';
-import { registerWebhookRoutes } from './routes/webhooks.js';
-import type { Sql } from '../db/index.js';
+import { registerWebhookRoutes, type WebhookRoutesOptions } from './routes/webhooks.js';
 import { checkTarget, WebhookAllowlist } from '../output/ssrf.js';
 import { registerDocumentRoutes } from './routes/documents.js';
 import { registerOpsRoutes, type Check } from '../ops/index.js';
@@ -54,7 +53,7 @@ export interface ApiDeps {
   letters?: { letters: DeadLetters; jobs: RedriveJobs };
   replayer?: Replayer;
   /** Webhook subscriptions (omitted: those routes are not mounted). */
-  webhooks?: { sql: Sql; allow: WebhookAllowlist };
+  webhooks?: WebhookRoutesOptions;
   /** /readyz checks by name. */
   checks?: Record<string, Check>;
   /** The pipeline's live state and recent history (omitted: those routes are not mounted). */
@@ -153,7 +152,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerSessionRoutes(app, deps.queries ? [...deps.queries.models.keys()] : []);
   if (deps.pipeline) registerPipelineRoutes(app, deps.pipeline.reader, deps.pipeline.history);
   if (deps.letters) registerDeadLetterRoutes(app, deps.letters.letters, deps.letters.jobs);
-  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks.sql, deps.webhooks.allow);
+  if (deps.webhooks) registerWebhookRoutes(app, deps.webhooks);
   if (deps.replayer) registerReplayRoutes(app, deps.replayer, deps.logger);
   return app;
 }

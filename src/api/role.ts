@@ -119,7 +119,12 @@ export async function startApiRole(
       waiters,
     },
     letters: { letters, jobs },
-    webhooks: { sql: ctx.database.sql, allow: new WebhookAllowlist(config.webhookAllow) },
+    webhooks: {
+      sql: ctx.database.sql,
+      allow: new WebhookAllowlist(config.webhookAllow),
+      maxSubscriptions: config.webhookMaxSubscriptions,
+      secretOverlapMs: config.webhookSecretOverlap,
+    },
     replayer: new Replayer({ nc, sql: ctx.database.sql, config, logger }),
     checks: {
       nats: () => jsm.getAccountInfo(),

@@ -100,6 +100,10 @@ const requests: Record<string, Request> = {
     path: `/v1/webhooks/${i.sub}/deliveries/redrive`,
     body: {},
   }),
+  'POST /v1/webhooks/:id/rotate-secret': (i) => ({
+    path: `/v1/webhooks/${i.sub}/rotate-secret`,
+    body: {},
+  }),
   'POST /v1/webhooks/callback-secret': () => ({ path: '/v1/webhooks/callback-secret', body: {} }),
   'GET /v1/replays': () => ({ path: '/v1/replays' }),
   'GET /v1/replays/:projection': () => ({ path: '/v1/replays/documents' }),

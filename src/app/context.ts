@@ -19,7 +19,11 @@ export async function openContext(
     name,
     logger: logger.child({ module: 'nats' }),
   });
-  const database = createDatabase({ url: config.databaseUrl, applicationName: name });
+  const database = createDatabase({
+    url: config.databaseUrl,
+    applicationName: name,
+    statementTimeoutMs: config.dbStatementTimeout,
+  });
   try {
     await runMigrations(database);
   } catch (err) {

@@ -262,6 +262,12 @@ export const configSpec = {
     parse: duration,
     doc: 'Longest a query of the HTTP API may run in PostgreSQL (statement_timeout); a slower one is cancelled there and answered 503 QUERY_TIMEOUT.',
   }),
+  dbStatementTimeout: opt({
+    env: 'SLUICE_DB_STATEMENT_TIMEOUT',
+    default: '5m',
+    parse: duration,
+    doc: "Longest any statement of the roles' PostgreSQL pools may run (statement_timeout), as long as SLUICE_HANDLER_TIMEOUT by default so no statement outlives its batch; 0 for none. Migrations, index builds (HNSW, keyword rebuilds, replay's shadow indexes) and replay's copy of the live tables run without it; the HTTP API's queries have SLUICE_STATEMENT_TIMEOUT instead.",
+  }),
   claimCheckBytes: opt({
     env: 'SLUICE_CLAIM_CHECK_BYTES',
     default: '256k',
@@ -337,7 +343,37 @@ export const configSpec = {
     env: 'SLUICE_WEBHOOK_ENDPOINT_CONCURRENCY',
     default: '8',
     parse: int(1, 256),
-    doc: 'Webhook requests in flight to one endpoint at most: a slow or dead endpoint holds no more of the 64 slots.',
+    doc: 'Webhook requests in flight to one endpoint at most: a slow or dead endpoint holds no more of the SLUICE_WEBHOOK_CONCURRENCY slots.',
+  }),
+  webhookConcurrency: opt({
+    env: 'SLUICE_WEBHOOK_CONCURRENCY',
+    default: '64',
+    parse: int(1, 4096),
+    doc: 'Webhook requests in flight in all, per output process.',
+  }),
+  webhookTenantConcurrency: opt({
+    env: 'SLUICE_WEBHOOK_TENANT_CONCURRENCY',
+    default: '16',
+    parse: int(1, 4096),
+    doc: "Webhook requests in flight for one tenant at most, per output process: one tenant's dead endpoints or callback flood hold no more, and tenants with pending deliveries take turns for the free slots. With one tenant, raise it to SLUICE_WEBHOOK_CONCURRENCY.",
+  }),
+  webhookMaxSubscriptions: opt({
+    env: 'SLUICE_WEBHOOK_MAX_SUBSCRIPTIONS',
+    default: '100',
+    parse: int(1, 100_000),
+    doc: 'Webhook subscriptions one tenant may have; another is answered 409 WEBHOOK_LIMIT.',
+  }),
+  webhookRetention: opt({
+    env: 'SLUICE_WEBHOOK_RETENTION',
+    default: '30d',
+    parse: duration,
+    doc: 'How long finished webhook deliveries (succeeded, dead, gone, cancelled) and their attempts are kept; the output role deletes older ones in batches every few minutes. Pending deliveries are kept whatever their age. 0 keeps everything.',
+  }),
+  webhookSecretOverlap: opt({
+    env: 'SLUICE_WEBHOOK_SECRET_OVERLAP',
+    default: '24h',
+    parse: duration,
+    doc: 'After a webhook or callback secret is rotated, how long requests carry a signature with the old secret too (so receivers and pending retries can switch over); 0 drops the old one at once.',
   }),
   webhookBackoff: opt({
     env: 'SLUICE_WEBHOOK_BACKOFF',

@@ -92,9 +92,13 @@ export async function seedShadow(sql: Sql, projection: string, tables: string[])
       WHERE table_schema = ${LIVE} AND table_name = ${t} AND is_generated = 'NEVER'
       ORDER BY ordinal_position`;
     const list = columns.map((c) => q(c.name)).join(', ');
-    await sql.unsafe(
-      `INSERT INTO ${q(schema)}.${q(t)} (${list}) SELECT ${list} FROM ${LIVE}.${q(t)}`,
-    );
+    // A copy of a whole live table outlasts any statement_timeout meant for a query.
+    await sql.begin(async (tx) => {
+      await tx.unsafe(`SET LOCAL statement_timeout = 0`);
+      await tx.unsafe(
+        `INSERT INTO ${q(schema)}.${q(t)} (${list}) SELECT ${list} FROM ${LIVE}.${q(t)}`,
+      );
+    });
   }
 }
 
@@ -112,6 +116,8 @@ export async function finishShadow(
     // Memory to sort in (an HNSW build that outgrows it slows down several times); the
     // builds use the server's parallel maintenance workers (2 by default).
     await c.unsafe(`SET maintenance_work_mem = '512MB'`);
+    // Index builds on a full shadow outlast any statement_timeout meant for a query.
+    await c.unsafe(`SET statement_timeout = 0`);
     for (const t of tables)
       for (const def of await secondaryIndexes(c, t, schema))
         await c.unsafe(def.replace(/^CREATE INDEX /, 'CREATE INDEX IF NOT EXISTS '));
@@ -119,6 +125,7 @@ export async function finishShadow(
     for (const t of tables) await c.unsafe(`ANALYZE ${q(schema)}.${q(t)}`);
   } finally {
     await c.unsafe(`RESET maintenance_work_mem`).catch(() => {});
+    await c.unsafe(`RESET statement_timeout`).catch(() => {});
     c.release();
   }
 }

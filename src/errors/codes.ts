@@ -136,6 +136,12 @@ export const errorCodes = {
     retryable: true,
     description: 'Too many requests for this API key; wait as long as the Retry-After header says.',
   },
+  WEBHOOK_LIMIT: {
+    status: 409,
+    retryable: false,
+    description:
+      'The tenant already has SLUICE_WEBHOOK_MAX_SUBSCRIPTIONS webhook subscriptions; delete one before making another.',
+  },
   TENANT_FORBIDDEN: {
     status: 403,
     retryable: false,

@@ -192,7 +192,8 @@ export async function enqueue(tx: Sql, announcements: Announcement[]): Promise<v
         id: `msg_${digest(`callback\u0000${a.callbackUrl}\u0000${a.key}`)}`,
         tenant: a.tenant,
         sub: null,
-        endpoint: `callback:${origin}`,
+        // Per tenant: one tenant's flood of callbacks to an origin never queues another's.
+        endpoint: `callback:${a.tenant}:${origin}`,
         url: a.callbackUrl,
         type: a.type,
         payload,

@@ -28,12 +28,20 @@ export interface DispatcherOptions {
   perEndpoint?: number;
   /** Requests in flight in all. @defaultValue 64 */
   concurrency?: number;
+  /** Requests in flight for one tenant. @defaultValue 16 */
+  perTenant?: number;
   /** Between looks at the table when nothing wakes it. @defaultValue 500 */
   pollMs?: number;
   /** The process's breakers: while PostgreSQL is down the dispatcher waits, quietly. */
   breakers?: Breakers;
   /** How names are resolved (tests answer without DNS). @defaultValue DNS */
   resolve?: Resolve;
+}
+
+interface Candidate {
+  id: string;
+  tenant: string;
+  endpoint: string;
 }
 
 interface Claimed {
@@ -49,14 +57,77 @@ interface Claimed {
 
 const EXCERPT = 256;
 
+function release(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}
+
+/**
+ * Which due deliveries to claim: tenants take turns (round-robin, starting one further
+ * each claim), each taking its next candidate while it has fewer than `perTenant` in
+ * flight and the candidate's endpoint fewer than `perEndpoint`. A tenant's dead
+ * endpoints or callback flood thus hold at most `perTenant` of the slots, and every
+ * other tenant with work gets the next free one.
+ */
+export function chooseFair(
+  candidates: Candidate[],
+  o: {
+    room: number;
+    perEndpoint: number;
+    perTenant: number;
+    endpointBusy: (endpoint: string) => number;
+    tenantBusy: (tenant: string) => number;
+    turn: number;
+  },
+): string[] {
+  const queues = new Map<string, Candidate[]>();
+  for (const c of candidates) {
+    const q = queues.get(c.tenant);
+    if (q) q.push(c);
+    else queues.set(c.tenant, [c]);
+  }
+  const tenants = [...queues.keys()].sort();
+  const start = tenants.length === 0 ? 0 : o.turn % tenants.length;
+  const order = [...tenants.slice(start), ...tenants.slice(0, start)];
+  const byEndpoint = new Map<string, number>();
+  const byTenant = new Map<string, number>();
+  const chosen: string[] = [];
+  for (let progress = true; progress && chosen.length < o.room;) {
+    progress = false;
+    for (const tenant of order) {
+      if (chosen.length >= o.room) break;
+      const q = queues.get(tenant)!;
+      if (o.tenantBusy(tenant) + (byTenant.get(tenant) ?? 0) >= o.perTenant) continue;
+      // This tenant's next candidate whose endpoint has room.
+      const i = q.findIndex(
+        (c) => o.endpointBusy(c.endpoint) + (byEndpoint.get(c.endpoint) ?? 0) < o.perEndpoint,
+      );
+      if (i < 0) continue;
+      const [c] = q.splice(i, 1);
+      byEndpoint.set(c!.endpoint, (byEndpoint.get(c!.endpoint) ?? 0) + 1);
+      byTenant.set(tenant, (byTenant.get(tenant) ?? 0) + 1);
+      chosen.push(c!.id);
+      progress = true;
+    }
+  }
+  return chosen;
+}
+
+/** Due deliveries a claim looks at per tenant: the oldest, spread over endpoints. */
+const SCAN_PER_TENANT = 1_000;
+
 /**
  * Sends pending deliveries. Claims take a lease (so another dispatcher, or this one
  * after a crash, sends a delivery whose lease ran out: at least once, with the same
- * webhook-id), a few per endpoint: an endpoint that is slow or dead holds at most
- * `perEndpoint` of the `concurrency` slots, and the others' deliveries go on.
+ * webhook-id), a few per endpoint and per tenant, tenants taking turns (chooseFair):
+ * an endpoint that is slow or dead holds at most `perEndpoint` of the `concurrency`
+ * slots, a tenant at most `perTenant`, and the others' deliveries go on.
  */
 export class Dispatcher {
   private readonly inFlight = new Map<string, number>();
+  private readonly inFlightTenant = new Map<string, number>();
+  private turn = 0;
   private total = 0;
   private stopping = false;
   private wake: (() => void) | undefined;
@@ -118,13 +189,15 @@ export class Dispatcher {
         }
         for (const c of claimed) {
           this.inFlight.set(c.endpoint, (this.inFlight.get(c.endpoint) ?? 0) + 1);
+          this.inFlightTenant.set(c.tenant, (this.inFlightTenant.get(c.tenant) ?? 0) + 1);
           this.total++;
           const p = this.send(c)
             .catch((err: unknown) =>
               this.o.logger.error({ err, delivery: c.id }, 'webhook send failed'),
             )
             .finally(() => {
-              this.inFlight.set(c.endpoint, this.inFlight.get(c.endpoint)! - 1);
+              release(this.inFlight, c.endpoint);
+              release(this.inFlightTenant, c.tenant);
               this.total--;
               this.sending.delete(p);
               this.kick();
@@ -143,31 +216,39 @@ export class Dispatcher {
     }
   }
 
-  /** Due deliveries, at most perEndpoint per endpoint less those in flight here. */
+  /**
+   * Due deliveries, chosen fairly (chooseFair) among each tenant's oldest: up to
+   * SCAN_PER_TENANT of them, at most perEndpoint per endpoint, perTenant per tenant.
+   */
   private async claim(room: number): Promise<Claimed[]> {
     const per = this.o.perEndpoint ?? 8;
+    const perTenant = this.o.perTenant ?? 16;
     // A request outlives its lease only if it runs past the timeout by 5 s; then another
     // dispatcher may send it again, with the same webhook-id.
     const lease = this.o.timeoutMs + 5_000;
-    const candidates = await this.o.sql<{ id: string; endpoint: string }[]>`
-      SELECT w.id, w.endpoint
-      FROM (SELECT DISTINCT endpoint FROM webhook_deliveries
-            WHERE status = 'pending' AND next_attempt_at <= now()) e
+    const candidates = await this.o.sql<Candidate[]>`
+      SELECT w.id, w.tenant, w.endpoint
+      FROM (SELECT DISTINCT tenant FROM webhook_deliveries
+            WHERE status = 'pending' AND next_attempt_at <= now()) t
       CROSS JOIN LATERAL (
-        SELECT id, endpoint FROM webhook_deliveries x
-        WHERE x.endpoint = e.endpoint AND x.status = 'pending' AND x.next_attempt_at <= now()
-          AND (x.lease_until IS NULL OR x.lease_until < now())
-        ORDER BY x.next_attempt_at LIMIT ${per}) w
-      LIMIT 1000`;
-    const chosen: string[] = [];
-    const taking = new Map<string, number>();
-    for (const c of candidates) {
-      const busy = (this.inFlight.get(c.endpoint) ?? 0) + (taking.get(c.endpoint) ?? 0);
-      if (busy >= per) continue;
-      taking.set(c.endpoint, (taking.get(c.endpoint) ?? 0) + 1);
-      chosen.push(c.id);
-      if (chosen.length >= room) break;
-    }
+        SELECT y.id, y.tenant, y.endpoint FROM (
+          SELECT x.id, x.tenant, x.endpoint, x.next_attempt_at,
+                 row_number() OVER (PARTITION BY x.endpoint ORDER BY x.next_attempt_at) AS r
+          FROM (SELECT id, tenant, endpoint, next_attempt_at FROM webhook_deliveries
+                WHERE tenant = t.tenant AND status = 'pending' AND next_attempt_at <= now()
+                  AND (lease_until IS NULL OR lease_until < now())
+                ORDER BY next_attempt_at LIMIT ${SCAN_PER_TENANT}) x) y
+        WHERE y.r <= ${per}
+        ORDER BY y.r, y.next_attempt_at LIMIT ${perTenant}) w
+      LIMIT 10000`;
+    const chosen = chooseFair(candidates, {
+      room,
+      perEndpoint: per,
+      perTenant,
+      endpointBusy: (e) => this.inFlight.get(e) ?? 0,
+      tenantBusy: (t) => this.inFlightTenant.get(t) ?? 0,
+      turn: this.turn++,
+    });
     if (chosen.length === 0) return [];
     // The re-check in the WHERE makes the claim safe against other dispatchers.
     return this.o.sql<Claimed[]>`
@@ -177,22 +258,29 @@ export class Dispatcher {
       RETURNING id, tenant, subscription_id, endpoint, url, event_type, payload, attempts`;
   }
 
-  private async secretOf(c: Claimed): Promise<string | undefined> {
-    if (c.subscription_id !== null) {
-      const [s] = await this.o.sql<{ secret: string }[]>`
-        SELECT secret FROM webhook_subscriptions WHERE id = ${c.subscription_id} AND disabled_at IS NULL`;
-      return s?.secret;
-    }
-    const [s] = await this.o.sql<{ secret: string }[]>`
-      INSERT INTO webhook_callback_secrets (tenant, secret) VALUES (${c.tenant}, ${newSecret()})
-      ON CONFLICT (tenant) DO UPDATE SET tenant = EXCLUDED.tenant
-      RETURNING secret`;
-    return s!.secret;
+  /**
+   * The secrets to sign with: the current one, and the one before it while its overlap
+   * after a rotation lasts (receivers verify either; Standard Webhooks allows several
+   * space-separated signatures). None when the subscription is gone or disabled.
+   */
+  private async secretsOf(c: Claimed): Promise<string[] | undefined> {
+    type Row = { secret: string; previous: string | null };
+    const [s] =
+      c.subscription_id !== null
+        ? await this.o.sql<Row[]>`
+            SELECT secret, CASE WHEN previous_until > now() THEN previous_secret END AS previous
+            FROM webhook_subscriptions WHERE id = ${c.subscription_id} AND disabled_at IS NULL`
+        : await this.o.sql<Row[]>`
+            INSERT INTO webhook_callback_secrets (tenant, secret) VALUES (${c.tenant}, ${newSecret()})
+            ON CONFLICT (tenant) DO UPDATE SET tenant = EXCLUDED.tenant
+            RETURNING secret, CASE WHEN previous_until > now() THEN previous_secret END AS previous`;
+    if (!s) return undefined;
+    return s.previous === null ? [s.secret] : [s.secret, s.previous];
   }
 
   private async send(c: Claimed): Promise<void> {
-    const secret = await this.secretOf(c);
-    if (secret === undefined) {
+    const secrets = await this.secretsOf(c);
+    if (secrets === undefined) {
       await this.o
         .sql`UPDATE webhook_deliveries SET status = 'cancelled', lease_until = null WHERE id = ${c.id}`;
       return;
@@ -206,7 +294,7 @@ export class Dispatcher {
       'user-agent': 'Sluice-Webhooks/1',
       'webhook-id': c.id,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': sign(secret, c.id, timestamp, body),
+      'webhook-signature': secrets.map((s) => sign(s, c.id, timestamp, body)).join(' '),
     });
     const latencyMs = Math.round(performance.now() - started);
     const label = c.subscription_id === null ? 'callback' : 'subscription';

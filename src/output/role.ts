@@ -5,6 +5,7 @@ import { PipelinePublisher } from '../runtime/publisher.js';
 import { Subjects, durables } from '../topology/index.js';
 import { Announcer } from './announce.js';
 import { Dispatcher } from './dispatcher.js';
+import { startRetention } from './retention.js';
 import { WebhookAllowlist } from './ssrf.js';
 
 /**
@@ -34,9 +35,16 @@ export async function startOutputRole(
     maxAttempts: config.webhookMaxAttempts,
     backoffMs: config.webhookBackoff,
     perEndpoint: config.webhookEndpointConcurrency,
+    perTenant: config.webhookTenantConcurrency,
+    concurrency: config.webhookConcurrency,
     breakers: ctx.breakers,
   });
   await dispatcher.start();
+  const retention = startRetention({
+    sql: ctx.database.sql,
+    logger,
+    retentionMs: config.webhookRetention,
+  });
   for (const c of consumers) await c.start();
   logger.info('output started');
   return {
@@ -44,6 +52,7 @@ export async function startOutputRole(
     dispatcher,
     stop: async () => {
       for (const c of consumers) await c.stop();
+      await retention.stop();
       await dispatcher.stop();
     },
   };

@@ -29,6 +29,9 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
     .notNull()
     .default(sql`'{}'::text[]`),
   secret: text('secret').notNull(),
+  /** The secret before the last rotation: requests are signed with it too until previous_until. */
+  previousSecret: text('previous_secret'),
+  previousUntil: timestamp('previous_until', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   disabledAt: timestamp('disabled_at', { withTimezone: true }),
   disabledReason: text('disabled_reason'),
@@ -38,6 +41,8 @@ export const webhookSubscriptions = pgTable('webhook_subscriptions', {
 export const webhookCallbackSecrets = pgTable('webhook_callback_secrets', {
   tenant: text('tenant').primaryKey(),
   secret: text('secret').notNull(),
+  previousSecret: text('previous_secret'),
+  previousUntil: timestamp('previous_until', { withTimezone: true }),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -72,6 +77,9 @@ export const webhookDeliveries = pgTable(
     index('webhook_deliveries_due').on(t.status, t.nextAttemptAt),
     index('webhook_deliveries_endpoint').on(t.endpoint, t.status, t.nextAttemptAt),
     index('webhook_deliveries_subscription').on(t.subscriptionId, t.createdAt),
+    // Fair claims look at each tenant's due deliveries; retention at the oldest.
+    index('webhook_deliveries_tenant').on(t.tenant, t.status, t.nextAttemptAt),
+    index('webhook_deliveries_created').on(t.createdAt),
   ],
 );
 
@@ -93,6 +101,7 @@ export const webhookAttempts = pgTable(
   (t) => [
     primaryKey({ columns: [t.deliveryId, t.attempt] }),
     index('webhook_attempts_subscription').on(t.subscriptionId, t.at),
+    index('webhook_attempts_at').on(t.at),
   ],
 );
 

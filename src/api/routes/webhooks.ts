@@ -13,6 +13,7 @@ import {
   listSubscriptions,
   redriveDeliveries,
   rotateCallbackSecret,
+  rotateSubscriptionSecret,
   webhookEventTypes,
 } from '../../output/subscriptions.js';
 import { principalOf, routeScope } from '../auth.js';
@@ -35,7 +36,15 @@ const CreateBody = Type.Object(
 );
 const IdParams = Type.Object({ id: Type.String({ pattern: '^wh_[A-Za-z0-9_-]{1,64}$' }) });
 const LogQuery = Type.Object(
-  { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }) },
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+    before: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9_-]{1,400}$',
+        description: 'the `next` cursor of the page before',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 const RedriveBody = Type.Object(
@@ -47,16 +56,24 @@ const RedriveBody = Type.Object(
   { additionalProperties: false },
 );
 
+export interface WebhookRoutesOptions {
+  sql: Sql;
+  allow: WebhookAllowlist;
+  /** Subscriptions a tenant may have (SLUICE_WEBHOOK_MAX_SUBSCRIPTIONS). @defaultValue 100 */
+  maxSubscriptions?: number;
+  /** How long the previous secret signs too after a rotation (SLUICE_WEBHOOK_SECRET_OVERLAP). @defaultValue 24 h */
+  secretOverlapMs?: number;
+}
+
 /**
  * Webhook subscriptions of the caller's tenant (admin keys): create (the signing
  * secret is shown once), list, delete; each one's delivery log; redrive of dead
- * deliveries; and the tenant's secret for callbackUrl calls.
+ * deliveries; rotation of a subscription's secret; and the tenant's secret for
+ * callbackUrl calls.
  */
-export function registerWebhookRoutes(
-  app: FastifyInstance,
-  sql: Sql,
-  allow: WebhookAllowlist,
-): void {
+export function registerWebhookRoutes(app: FastifyInstance, o: WebhookRoutesOptions): void {
+  const { sql, allow } = o;
+  const overlapMs = o.secretOverlapMs ?? 86_400_000;
   const config = routeScope.admin;
   const tags = ['webhooks'];
   app.post<{ Body: Static<typeof CreateBody> }>(
@@ -67,7 +84,7 @@ export function registerWebhookRoutes(
         tags,
         summary: 'Subscribe an endpoint (the secret is in this answer only)',
         body: CreateBody,
-        response: { 400: ErrorResponse, 403: ErrorResponse },
+        response: { 400: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse },
       },
     },
     async (request, reply) => {
@@ -85,6 +102,7 @@ export function registerWebhookRoutes(
       const url = await checkTarget(request.body.url, allow);
       const sub = await createSubscription(sql, {
         tenant,
+        max: o.maxSubscriptions ?? 100,
         url: url.toString(),
         ...(request.body.events ? { events: request.body.events } : {}),
         ...(request.body.collections ? { collections: request.body.collections } : {}),
@@ -123,7 +141,7 @@ export function registerWebhookRoutes(
       schema: {
         tags,
         summary:
-          'The latest attempts (status code, latency, answer excerpt) and deliveries by status',
+          'The latest attempts (status code, latency, answer excerpt), a page at a time, and the latest deliveries by status',
         params: IdParams,
         querystring: LogQuery,
         response: { 404: ErrorResponse },
@@ -132,7 +150,10 @@ export function registerWebhookRoutes(
     async (request) => {
       const sub = await getSubscription(sql, principalOf(request).tenant, request.params.id);
       if (!sub) throw new SluiceError('NOT_FOUND', `no webhook ${request.params.id}`);
-      return { subscription: sub, ...(await deliveryLog(sql, sub.id, request.query.limit)) };
+      return {
+        subscription: sub,
+        ...(await deliveryLog(sql, sub.id, request.query.limit, request.query.before)),
+      };
     },
   );
   app.post<{ Params: Static<typeof IdParams>; Body: Static<typeof RedriveBody> }>(
@@ -153,15 +174,39 @@ export function registerWebhookRoutes(
       return { redriven: await redriveDeliveries(sql, sub.id, request.body.ids) };
     },
   );
+  app.post<{ Params: Static<typeof IdParams> }>(
+    '/v1/webhooks/:id/rotate-secret',
+    {
+      config,
+      schema: {
+        tags,
+        summary:
+          'Rotate the signing secret (shown once); the old one signs too for SLUICE_WEBHOOK_SECRET_OVERLAP',
+        params: IdParams,
+        response: { 404: ErrorResponse },
+      },
+    },
+    async (request) => {
+      const rotated = await rotateSubscriptionSecret(
+        sql,
+        principalOf(request).tenant,
+        request.params.id,
+        overlapMs,
+      );
+      if (!rotated) throw new SluiceError('NOT_FOUND', `no webhook ${request.params.id}`);
+      return { id: request.params.id, ...rotated };
+    },
+  );
   app.post(
     '/v1/webhooks/callback-secret',
     {
       config,
       schema: {
         tags,
-        summary: "Rotate the secret that signs calls to events' own callbackUrl (shown once)",
+        summary:
+          "Rotate the secret that signs calls to events' own callbackUrl (shown once); the old one signs too for SLUICE_WEBHOOK_SECRET_OVERLAP",
       },
     },
-    async (request) => ({ secret: await rotateCallbackSecret(sql, principalOf(request).tenant) }),
+    async (request) => rotateCallbackSecret(sql, principalOf(request).tenant, overlapMs),
   );
 }

@@ -57,6 +57,7 @@ export function webhooksCommand(config: () => Config): Command {
             url: url.toString(),
             events,
             collections: list(o.collections),
+            max: config().webhookMaxSubscriptions,
           }),
         );
         if (o.json) process.stdout.write(`${JSON.stringify(sub)}\n`);

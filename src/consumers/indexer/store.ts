@@ -98,6 +98,8 @@ export class VectorIndex {
       const tx = txn as unknown as Sql;
       await tx`TRUNCATE ${tx(postings)}, ${tx(terms)}, ${tx(scopes)}`;
       await tx`SET LOCAL maintenance_work_mem = '512MB'`;
+      // A rebuild of a large index outlasts any statement_timeout meant for a query.
+      await tx`SET LOCAL statement_timeout = 0`;
       // Millions of postings inserted in term order into a B-tree keyed by scope first
       // are slower than building that key once, sorted, after them.
       const [pk] = await tx<{ name: string; def: string }[]>`
@@ -118,6 +120,8 @@ export class VectorIndex {
   async ensureModelIndex(modelId: string, dimensions: number): Promise<void> {
     if (!this.hnsw || this.indexed.has(modelId)) return;
     await this.sql.begin(async (tx) => {
+      // Building it over the rows already there may outlast SLUICE_DB_STATEMENT_TIMEOUT.
+      await tx`SET LOCAL statement_timeout = 0`;
       await tx`SELECT pg_advisory_xact_lock(hashtext(${`hnsw:${modelId}`}))`;
       await tx.unsafe(hnswIndexSql(modelId, dimensions, this.tables.chunks));
     });
