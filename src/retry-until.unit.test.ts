@@ -44,9 +44,16 @@ describe('retryUntil', () => {
 
   it('throws the last transient error once the deadline has passed', async () => {
     const last = new Transient('still down');
-    const { f, seen } = failing(new Transient('down'), last, new Transient('never reached'));
+    const seen: number[] = [];
+    // The second attempt fails well after the deadline, whatever the timers and the load.
+    const f = async (attempt: number): Promise<string> => {
+      seen.push(attempt);
+      if (attempt === 0) throw new Transient('down');
+      await new Promise((r) => setTimeout(r, 600));
+      throw attempt === 1 ? last : new Transient('never reached');
+    };
     await expect(
-      retryUntil(f, { deadline: Date.now() + 30, isTransient: transient, backoff: () => 30 }),
+      retryUntil(f, { deadline: Date.now() + 500, isTransient: transient, backoff: () => 1 }),
     ).rejects.toBe(last);
     expect(seen).toEqual([0, 1]);
   });
