@@ -109,8 +109,8 @@ export class PipelinePublisher {
     headers: MsgHdrs | undefined,
     msgId: string,
   ): Promise<number> {
-    // A stream this process already gave up on gets one attempt, not a whole deadline:
-    // the probe that opened the NATS breaker has to see its leader again first.
+    // A stream a publish gave up on less than a deadline ago gets one attempt, not a
+    // whole deadline, until a publish reaches it or the NATS probe sees its leader.
     const once = this.reach?.unreachedStream(subject) !== undefined;
     try {
       const ack = await retryUntil(
