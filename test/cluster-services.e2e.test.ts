@@ -6,16 +6,42 @@ import { DeadLetters } from '../src/dead-letters/index.js';
 import { createLogger } from '../src/logger.js';
 import { Producer } from '../src/producers/index.js';
 import { Replayer } from '../src/replay/index.js';
+import { failuresTotal, messagesTotal } from '../src/metrics.js';
 import { whileNatsRecovers } from '../src/nats/index.js';
 import { PipelinePublisher } from '../src/runtime/publisher.js';
 import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
 import { checksum } from './harness/checksums.js';
-import { startNatsCluster, type NatsCluster } from './harness/cluster.js';
+import { startTestApp, type TestApp } from './harness/app.js';
+import {
+  createTopologyConcurrently,
+  startNatsCluster,
+  untilClusterPlacesR3,
+  type NatsCluster,
+} from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
 import { testModelsDir } from './harness/models.js';
 import { indexedDocs, pipelineConfig, pipelineModel, until } from './harness/pipeline.js';
 import { runCli } from './harness/cli.js';
+import { memoryLogger, type LogLine } from './harness/log-sink.js';
+import { uniqueNamespace } from './harness/names.js';
 import { startSluice, waitForLog, type SluiceProcess } from './harness/process.js';
+
+// One 3-node cluster for the file: its describes run one after the other.
+let cluster: NatsCluster;
+let nc: NatsConnection;
+beforeAll(async () => {
+  cluster = await startNatsCluster(3);
+  nc = await connect({
+    servers: cluster.urls,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  });
+  await untilClusterPlacesR3(nc);
+}, 180_000);
+afterAll(async () => {
+  await nc?.close();
+  await cluster?.dispose();
+});
 
 /**
  * The modular monolith split up: api, chunker, two embedders, indexer and projector as
@@ -25,9 +51,7 @@ import { startSluice, waitForLog, type SluiceProcess } from './harness/process.j
  * the read models must equal a clean rebuild from the streams.
  */
 describe('roles as services on a NATS cluster, with faults', () => {
-  let cluster: NatsCluster;
   let db: TestDatabase;
-  let nc: NatsConnection;
   let jsm: JetStreamManager;
   let config: Config;
   const procs = new Map<string, SluiceProcess>();
@@ -40,14 +64,8 @@ describe('roles as services on a NATS cluster, with faults', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startNatsCluster(3);
     db = await createTestDatabase();
     config = pipelineConfig(db.url, { natsUrl: cluster.urls, streamReplicas: 3 });
-    nc = await connect({
-      servers: cluster.urls,
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-    });
     // A new cluster answers JetStream once it has a meta leader; the topology is made
     // here once, so the six processes do not race to create it.
     // Until every peer has joined, an R3 stream has 'no suitable peers for placement'.
@@ -87,9 +105,7 @@ describe('roles as services on a NATS cluster, with faults', () => {
   }, 300_000);
   afterAll(async () => {
     for (const p of procs.values()) await p.kill('SIGTERM').catch(() => {});
-    await nc?.close();
     await db?.drop();
-    await cluster?.dispose();
   });
 
   it('sluice status lists every process with its roles, from their heartbeats', async () => {
@@ -227,4 +243,128 @@ describe('roles as services on a NATS cluster, with faults', () => {
       clearInterval(sample);
     }
   }, 600_000);
+});
+
+/**
+ * An R1 stream (chunks) whose only node is stopped for twice the publish deadline while
+ * documents flow. The chunker's publishes get no responders until their deadline: that
+ * is an outage (NATS_UNAVAILABLE) the NATS probe confirms by asking the chunks stream for
+ * its leader (nc.flush() alone answers), so the breaker opens and the chunker holds its
+ * batch, spending no attempt. After the node is back: every document indexed once, 0
+ * dead letters.
+ */
+describe('an R1 stream whose node is stopped past the publish deadline', () => {
+  const DEADLINE_MS = 3_000;
+  let t: TestApp | undefined;
+  afterAll(async () => {
+    await t?.stop();
+  });
+
+  it('opens the NATS breaker, spends no attempt, and indexes every document once', async () => {
+    const { logger, lines } = memoryLogger('info');
+    const t0 = Date.now();
+    const overrides: Partial<Config> = {
+      namespace: uniqueNamespace(),
+      natsUrl: cluster.urls,
+      streamReplicas: 3,
+      publishDeadline: DEADLINE_MS,
+      ackWait: 10_000,
+      roles: ['chunker', 'embedder', 'indexer'],
+    };
+    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    await createTopologyConcurrently(
+      jsm,
+      nc,
+      declareTopology(pipelineConfig('postgres://topology-only', overrides)),
+    );
+    t = await startTestApp(overrides, logger);
+    const started = Date.now();
+    const ns = t.config.namespace;
+    // The chunks stream alone is R1: its node's stop leaves it (and the embedder's
+    // durable on it) without a leader, while every other stream keeps a quorum.
+    const chunks = streamName(ns, 'chunks');
+    await jsm.streams.update(chunks, {
+      ...(await jsm.streams.info(chunks)).config,
+      num_replicas: 1,
+    });
+    let host = '';
+    await until(
+      async () => {
+        const info = await jsm.streams.info(chunks);
+        host = info.cluster?.leader ?? '';
+        return info.config.num_replicas === 1 && host !== '' && !info.cluster?.replicas?.length;
+      },
+      30_000,
+      'the chunks stream scaled to R1',
+    );
+    const node = cluster.servers[Number(host.replace('n', '')) - 1]!;
+
+    const producer = new Producer({ nc, namespace: ns, retryDeadlineMs: 60_000 });
+    const versions = new Map<string, number>();
+    const publish = async (ids: string[]): Promise<void> => {
+      const summary = await producer.publishBatch(
+        ids.map((id, i) =>
+          producer.event('sluice.document.upserted.v1', {
+            tenant: 'acme',
+            collection: 'r1',
+            documentId: id,
+            text: `Document ${id} is about topic ${i % 7}. ${'It has a few plain sentences. '.repeat(1 + (i % 3))}`,
+          }),
+        ),
+        { onResult: (r) => r.seq !== undefined && versions.set(ids[r.index]!, r.seq) },
+      );
+      expect(summary.failed + summary.rejected).toBe(0);
+    };
+    const indexed = async (): Promise<number> => {
+      let n = 0;
+      for (const [id, d] of await indexedDocs(t!.db.sql))
+        if (d.version === versions.get(id) && d.rows === d.chunk_count && d.rows > 0) n++;
+      return n;
+    };
+    // The pipeline is warm (model loaded, consumers pulling) before the fault.
+    await publish(['warm']);
+    await until(async () => (await indexed()) === 1, 120_000, 'the first document indexed');
+
+    const warm = Date.now();
+    const N = 40;
+    const stopped = Date.now();
+    await node.stop();
+    await publish(Array.from({ length: N }, (_, i) => `doc-${i}`));
+    const opened = (): LogLine | undefined =>
+      lines.find((l) => l.msg.startsWith('dependency unavailable') && l.dependency === 'nats');
+    await until(() => opened() !== undefined, 60_000, 'the NATS breaker open');
+    // Down for twice the deadline in all: every publish in the window outlasts it.
+    await new Promise((r) => setTimeout(r, Math.max(0, stopped + 2 * DEADLINE_MS - Date.now())));
+    await node.start();
+    const back = Date.now();
+    await until(async () => (await indexed()) === N + 1, 120_000, `all ${N + 1} indexed`);
+    const done = Date.now();
+
+    const docs = await indexedDocs(t.db.sql);
+    expect(docs.size).toBe(N + 1);
+    for (const d of docs.values()) expect(d.stale_rows).toBe(0);
+    const letters = new DeadLetters(nc, ns, new PipelinePublisher({ nc, source: 'urn:test' }));
+    expect((await letters.list()).items).toEqual([]);
+    // The chunker held its batch: no failure reached the retry decision.
+    const failures = (await failuresTotal.get()).values.filter(
+      (v) => v.labels.consumer === 'chunker',
+    );
+    const spent = failures.reduce((n, v) => n + v.value, 0);
+    expect(spent, JSON.stringify(failures)).toBe(0);
+    const held = (await messagesTotal.get()).values
+      .filter((v) => v.labels.consumer === 'chunker' && v.labels.outcome === 'held')
+      .reduce((n, v) => n + v.value, 0);
+    expect(held).toBeGreaterThan(0);
+    const closed = lines.find((l) => l.msg.startsWith('dependency answers again'));
+    expect(closed?.dependency).toBe('nats');
+
+    const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      `\nSluice started in ${s(started - t0)}, chunks scaled to R1 and one document indexed ${s(warm - started)} later\n` +
+        `R1 chunks stream on ${host}, node stopped for ${s(back - stopped)} (publish deadline ${s(DEADLINE_MS)})\n` +
+        `  NATS breaker opened ${s((opened()!.time as number) - stopped)} after the stop: ${String(opened()!.reason)}\n` +
+        `  chunker: ${held} deliveries held, ${spent} attempts spent; breaker closed after ${s(Number(closed?.downForMs))}\n` +
+        `  all ${N + 1} documents indexed once ${s(done - back)} after the node came back, 0 dead letters\n`,
+    );
+  }, 300_000);
 });

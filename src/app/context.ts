@@ -1,6 +1,7 @@
 import type { Config } from '../config/index.js';
 import { createDatabase, dbUnavailable, isTransientDbError, runMigrations } from '../db/index.js';
 import { Breakers } from '../runtime/breakers.js';
+import { PublishReach, attachPublishReach, streamOfSubject } from '../runtime/publish-reach.js';
 import type { RoleContext } from '../runtime/role.js';
 import type { Logger } from '../logger.js';
 import { connectNats } from '../nats/index.js';
@@ -31,9 +32,19 @@ export async function openContext(
     await database.close();
     throw isTransientDbError(err) ? dbUnavailable(err, config.databaseUrl) : err;
   }
+  const reach = new PublishReach({
+    deadlineMs: config.publishDeadline,
+    streamOf: (subject) => streamOfSubject(config.namespace, subject),
+  });
+  attachPublishReach(nc, reach);
   const breakers = new Breakers(
     {
-      nats: () => nc.flush(),
+      // flush() answers while a stream's only node is down: the streams a publish gave up
+      // on must have a leader again too.
+      nats: async () => {
+        await nc.flush();
+        await reach.check(nc);
+      },
       postgres: () => database.sql`SELECT 1`,
     },
     logger.child({ module: 'breakers' }),

@@ -321,6 +321,12 @@ export const configSpec = {
     parse: duration,
     doc: 'How long a delivered message may stay unacknowledged before it is redelivered (long batches send working()).',
   }),
+  publishDeadline: opt({
+    env: 'SLUICE_PUBLISH_DEADLINE',
+    default: '30s',
+    parse: duration,
+    doc: "How long a stage retries one publish through elections and restarts. Past it the publish fails as NATS_UNAVAILABLE: the stage's consumers hold their batch, attempts unspent, until NATS and the stream's leader answer again (docs/architecture.md, Outages).",
+  }),
   webhookAllow: opt({
     env: 'SLUICE_WEBHOOK_ALLOW',
     default: '',

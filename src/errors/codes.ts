@@ -12,7 +12,8 @@ export const errorCodes = {
   NATS_UNAVAILABLE: {
     status: 503,
     retryable: true,
-    description: 'The NATS server cannot be reached or JetStream is not answering.',
+    description:
+      "The NATS server cannot be reached or JetStream is not answering, or a stage's publish got no answer from NATS or the stream's leader within SLUICE_PUBLISH_DEADLINE (an outage: the stage holds its work, attempts unspent).",
   },
   DB_UNAVAILABLE: {
     status: 503,
@@ -68,7 +69,7 @@ export const errorCodes = {
     status: 503,
     retryable: true,
     description:
-      'JetStream did not acknowledge a publish within the retry deadline (NATS down or electing a leader).',
+      'A publish did not succeed: from a producer or ingest, JetStream did not acknowledge it within the retry deadline (NATS down or electing a leader); from a stage, JetStream refused the message or the connection closed.',
   },
   TOPOLOGY_CONFLICT: {
     status: 500,

@@ -1,6 +1,10 @@
+import { JetStreamApiError } from '@nats-io/jetstream';
+import { errors } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { SluiceError } from '../errors/index.js';
+import { dependencyOf } from './breakers.js';
 import { classify, isOutage } from './classify.js';
+import { publishFailure } from './publisher.js';
 
 /** An error shaped as postgres.js throws them: a message and a SQLSTATE or errno code. */
 const pg = (code: string, message = 'failed') => Object.assign(new Error(message), { code });
@@ -57,5 +61,59 @@ describe('classify: what the runtime does with a failure', () => {
     ['HANDLER_FAILED', false],
   ] as const)('%s is an outage: %s', (code, outage) => {
     expect(isOutage({ code, message: '', retryable: true })).toBe(outage);
+  });
+});
+
+describe('a publish that fails: an outage, or a message refused', () => {
+  /** What @nats-io/jetstream throws when no server answers the subject (no stream leader). */
+  const noResponders = Object.assign(new Error('jetstream is not enabled'), {
+    name: 'JetStreamNotEnabled',
+  });
+  const api = (code: number, err_code: number, description: string) =>
+    new JetStreamApiError({ code, err_code, description });
+  it.each([
+    [
+      "no responders to its deadline (an R1 stream's node is down)",
+      noResponders,
+      false,
+      'NATS_UNAVAILABLE',
+      'nats',
+    ],
+    ['ack timeouts to its deadline', new errors.TimeoutError(), false, 'NATS_UNAVAILABLE', 'nats'],
+    [
+      'JetStream unavailable (503) to its deadline',
+      api(503, 10008, 'JetStream system temporarily unavailable'),
+      false,
+      'NATS_UNAVAILABLE',
+      'nats',
+    ],
+    [
+      'a message JetStream refuses',
+      api(400, 10054, 'message size exceeds maximum allowed'),
+      false,
+      'PUBLISH_FAILED',
+      undefined,
+    ],
+    [
+      'the connection closed under it (the process stops)',
+      new errors.ConnectionError('closed'),
+      true,
+      'PUBLISH_FAILED',
+      undefined,
+    ],
+  ] as const)('%s: %s', (_what, err, closed, code, dependency) => {
+    const f = classify(publishFailure('ns.chunks.t.c.d', err, { closed, deadlineMs: 3_000 }));
+    expect(f).toMatchObject({ code, retryable: true });
+    // An outage is not split (isolation.ts) and trips the dependency's breaker.
+    expect(isOutage(f)).toBe(dependency !== undefined);
+    expect(dependencyOf(f)).toBe(dependency);
+  });
+
+  it('names the subject and the deadline', () => {
+    expect(
+      publishFailure('ns.chunks.t.c.d', noResponders, { closed: false, deadlineMs: 3_000 }),
+    ).toMatchInlineSnapshot(
+      `[SluiceError: could not publish to ns.chunks.t.c.d within 3000 ms: jetstream is not enabled (NATS or the stream's leader is unavailable)]`,
+    );
   });
 });

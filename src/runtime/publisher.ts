@@ -11,13 +11,43 @@ import { SluiceError } from '../errors/index.js';
 import { backoffDelay, isTransientPublishError } from '../nats/index.js';
 import { retryUntil } from '../retry-until.js';
 import { sendSpan } from '../tracing/index.js';
+import { publishReachOf, type PublishReach } from './publish-reach.js';
 
 export interface PipelinePublisherOptions {
   nc: NatsConnection;
   /** CloudEvents source of what this role writes, e.g. urn:sluice:chunker. */
   source: string;
-  /** How long one publish retries through elections and restarts. @defaultValue 30_000 */
+  /**
+   * How long one publish retries through elections and restarts.
+   * @defaultValue the connection's PublishReach deadline (SLUICE_PUBLISH_DEADLINE), else 30_000
+   */
   retryDeadlineMs?: number;
+}
+
+/**
+ * The error a publish ends with. A transient failure that lasted to the deadline (no
+ * responders, ack timeouts: NATS or the stream's leader gone) is NATS_UNAVAILABLE, an
+ * outage the consumer holds its work through once the NATS probe confirms it; anything
+ * else (JetStream refused the message, the connection was closed) is PUBLISH_FAILED.
+ */
+export function publishFailure(
+  subject: string,
+  err: unknown,
+  /** deadlineMs 0: one attempt, the stream being known unreached. */
+  o: { closed: boolean; deadlineMs: number },
+): SluiceError {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!o.closed && isTransientPublishError(err)) {
+    const tried = o.deadlineMs > 0 ? `within ${o.deadlineMs} ms` : 'in one attempt';
+    return new SluiceError(
+      'NATS_UNAVAILABLE',
+      `could not publish to ${subject} ${tried}: ${message} (NATS or the stream's leader is unavailable)`,
+      { cause: err },
+    );
+  }
+  return new SluiceError('PUBLISH_FAILED', `could not publish to ${subject}: ${message}`, {
+    cause: err,
+  });
 }
 
 /**
@@ -28,11 +58,13 @@ export interface PipelinePublisherOptions {
  */
 export class PipelinePublisher {
   private readonly js: JetStreamClient;
+  private readonly reach: PublishReach | undefined;
   readonly deadlineMs: number;
 
   constructor(private readonly o: PipelinePublisherOptions) {
     this.js = jetstream(o.nc);
-    this.deadlineMs = o.retryDeadlineMs ?? 30_000;
+    this.reach = publishReachOf(o.nc);
+    this.deadlineMs = o.retryDeadlineMs ?? this.reach?.deadlineMs ?? 30_000;
   }
 
   async event<T extends PipelineEventType>(
@@ -77,6 +109,9 @@ export class PipelinePublisher {
     headers: MsgHdrs | undefined,
     msgId: string,
   ): Promise<number> {
+    // A stream a publish gave up on less than a deadline ago gets one attempt, not a
+    // whole deadline, until a publish reaches it or the NATS probe sees its leader.
+    const once = this.reach?.unreachedStream(subject) !== undefined;
     try {
       const ack = await retryUntil(
         () =>
@@ -86,18 +121,20 @@ export class PipelinePublisher {
             timeout: 5_000,
           }),
         {
-          deadline: Date.now() + this.deadlineMs,
+          deadline: once ? 0 : Date.now() + this.deadlineMs,
           isTransient: (err) => !this.o.nc.isClosed() && isTransientPublishError(err),
           backoff: (attempt) => backoffDelay(attempt),
         },
       );
+      this.reach?.reached(subject);
       return ack.seq;
     } catch (err) {
-      throw new SluiceError(
-        'PUBLISH_FAILED',
-        `could not publish to ${subject}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      const failure = publishFailure(subject, err, {
+        closed: this.o.nc.isClosed(),
+        deadlineMs: once ? 0 : this.deadlineMs,
+      });
+      if (failure.code === 'NATS_UNAVAILABLE') this.reach?.gaveUp(subject);
+      throw failure;
     }
   }
 }

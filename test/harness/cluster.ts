@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { applyTopology, type Declared } from '../../src/topology/index.js';
 import { freePorts, startNatsServer, type NatsServerHandle } from './servers.js';
 
 export interface NatsCluster {
@@ -35,4 +39,44 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       await Promise.all(servers.map((s) => s.dispose()));
     },
   };
+}
+
+/**
+ * Waits until a new cluster places an R3 stream: JetStream answers only once a meta
+ * leader is elected, and an R3 stream has 'no suitable peers for placement' until every
+ * node has joined. Creates and deletes one stream to find out.
+ */
+export async function untilClusterPlacesR3(
+  nc: NatsConnection,
+  timeoutMs = 120_000,
+): Promise<JetStreamManager> {
+  const deadline = Date.now() + timeoutMs;
+  const name = `READY_${randomUUID().slice(0, 8)}`;
+  for (;;) {
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: 2_000 });
+      await jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: 3 });
+      await jsm.streams.delete(name);
+      return jsm;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/**
+ * Creates a declared topology with its streams, then its consumers, side by side: on a
+ * cluster each R3 stream and consumer waits for its group to elect a leader (about
+ * 0.5 s here), which applyTopology does one after another (16 s for Sluice's). Sluice
+ * started afterwards finds it all in place.
+ */
+export async function createTopologyConcurrently(
+  jsm: JetStreamManager,
+  nc: NatsConnection,
+  d: Declared,
+): Promise<void> {
+  await Promise.all(d.streams.map((s) => jsm.streams.add(s.config)));
+  await Promise.all(d.consumers.map((c) => jsm.consumers.add(c.stream, c.config)));
+  await applyTopology(jsm, nc, { streams: [], consumers: [], buckets: d.buckets });
 }
