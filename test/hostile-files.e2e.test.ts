@@ -32,8 +32,8 @@ const DOCX_TYPE = 'application/vnd.openxmlformats-officedocument.wordprocessingm
 
 describe('raw files: parse stage end to end, hostile files', () => {
   let t: TestApp;
-  const upload = (id: string, body: Uint8Array, contentType: string) =>
-    fetch(`${t.address}/v1/documents/kb/${encodeURIComponent(id)}?tenant=acme`, {
+  const upload = (id: string, body: Uint8Array, contentType: string, query = '') =>
+    fetch(`${t.address}/v1/documents/kb/${encodeURIComponent(id)}?tenant=acme${query}`, {
       method: 'POST',
       headers: { 'content-type': contentType },
       body,
@@ -59,33 +59,81 @@ describe('raw files: parse stage end to end, hostile files', () => {
     (await t.api().get(`/v1/documents/${collection}/${encodeURIComponent(id)}`)).json as {
       status?: string;
       lastError?: { code?: string };
+      title?: string | null;
+      facts?: Record<string, unknown> | null;
     };
   const search = async (query: string, collection = 'kb') =>
     (await t.api().post('/v1/search', { query, collection, mode: 'keyword', k: 3 })).json
       .results as { documentId: string; pages: number[]; headings: string[]; title: string }[];
 
-  it('makes a PDF, an HTML page and a DOCX searchable with pages and headings', async () => {
+  it('makes a PDF, an HTML page and a DOCX searchable with pages and headings, and shows their facts', async () => {
     const pdf = makePdf(
       [
         { lines: ['# Installing', 'Preface text about nothing in particular.'] },
         { lines: [] },
         { lines: ['# Teapots', 'The porcelain teapot whistles on the third page.'] },
       ],
-      { title: 'The Manual' },
+      { title: 'The Manual', author: 'Ada Lovelace' },
     );
-    const html = `<html><head><title>Guide</title><script>ignoredScriptWord()</script></head>
+    const html = `<html lang="en"><head><title>Guide</title><script>ignoredScriptWord()</script></head>
       <body><nav>navigationonlyword</nav><main><h1>Linux</h1><h2>Install</h2>
       <p>Download the tarball of quixotic software.</p></main></body></html>`;
-    const docx = makeDocx([
-      { heading: 1, text: 'Windows' },
-      { paragraph: 'Run the zygomorphic installer twice.' },
-    ]);
+    const docx = makeDocx(
+      [{ heading: 1, text: 'Windows' }, { paragraph: 'Run the zygomorphic installer twice.' }],
+      { title: 'Word Title', author: 'Cy' },
+    );
     expect((await upload('manual.pdf', pdf, 'application/pdf')).status).toBe(202);
     expect((await upload('guide.html', Buffer.from(html), 'text/html')).status).toBe(202);
-    const res = await upload('word.docx', docx, DOCX_TYPE);
+    // The title a user gives wins over the file's own.
+    const res = await upload('word.docx', docx, DOCX_TYPE, '&title=Install%20Guide');
     expect(res).toMatchObject({ status: 202, json: { status: 'accepted' } });
-    for (const id of ['manual.pdf', 'guide.html', 'word.docx'])
+    // A text document (no file, no parser) beside them: it has no facts.
+    const text = {
+      specversion: '1.0',
+      id: 'plain-text-1',
+      source: 'urn:test',
+      type: 'sluice.document.upserted.v1',
+      data: {
+        tenant: 'acme',
+        collection: 'kb',
+        documentId: 'plain.md',
+        text: '# Notes\n\nA plain markdown note about kettles.',
+        mimeType: 'text/markdown',
+      },
+    };
+    expect((await t.api().post('/v1/events', text)).status).toBe(202);
+    for (const id of ['manual.pdf', 'guide.html', 'word.docx', 'plain.md'])
       await until(async () => (await statusOf(id)).status === 'indexed', 300_000, `${id} indexed`);
+
+    // The document read model shows what each file says about itself.
+    const docs = Object.fromEntries(
+      await Promise.all(
+        ['manual.pdf', 'guide.html', 'word.docx', 'plain.md'].map(
+          async (id) => [id, await statusOf(id)] as const,
+        ),
+      ),
+    );
+    console.log(
+      `document facts: ${JSON.stringify(Object.values(docs).map((d) => [d.title, d.facts]))}`,
+    );
+    expect(docs['manual.pdf']).toMatchObject({
+      title: 'The Manual',
+      facts: {
+        title: 'The Manual',
+        authors: ['Ada Lovelace'],
+        language: 'en',
+        created: '2024-01-02T03:04:05.000Z',
+      },
+    });
+    expect(docs['guide.html']).toMatchObject({
+      title: 'Guide',
+      facts: { title: 'Guide', language: 'en' },
+    });
+    expect(docs['word.docx']).toMatchObject({
+      title: 'Install Guide',
+      facts: { title: 'Word Title', authors: ['Cy'], language: 'en-GB' },
+    });
+    expect(docs['plain.md']).toMatchObject({ title: null, facts: null });
 
     expect((await search('porcelain teapot whistles'))[0]).toMatchObject({
       documentId: 'manual.pdf',
@@ -102,6 +150,7 @@ describe('raw files: parse stage end to end, hostile files', () => {
     expect((await search('zygomorphic installer'))[0]).toMatchObject({
       documentId: 'word.docx',
       headings: ['Windows'],
+      title: 'Install Guide',
     });
     // Scripts and navigation never reach the index.
     expect(await search('navigationonlyword')).toEqual([]);
@@ -357,6 +406,20 @@ describe('raw files: parse stage end to end, hostile files', () => {
     expect({ pdf: await chunksOf('harbour.pdf'), html: await chunksOf('quay.html') }).toEqual(
       before,
     );
+
+    // The documents read model rebuilt from the event log and the status stream keeps the
+    // facts the parser found: they come back on the chunked statuses.
+    const factsOf = async (id: string) => {
+      const d = await statusOf(id, 'replayed');
+      return { title: d.title, facts: d.facts };
+    };
+    const facts = { pdf: await factsOf('harbour.pdf'), html: await factsOf('quay.html') };
+    expect(facts).toEqual({
+      pdf: { title: 'Harbour Notes', facts: expect.objectContaining({ title: 'Harbour Notes' }) },
+      html: { title: 'Quay', facts: { title: 'Quay' } },
+    });
+    expect((await replayer.run('documents')).events).toBeGreaterThan(0);
+    expect({ pdf: await factsOf('harbour.pdf'), html: await factsOf('quay.html') }).toEqual(facts);
 
     // The event log is enough to parse again: each file event's reference finds the same
     // bytes in the files bucket (under the tenant's prefix, checked against its SHA-256),

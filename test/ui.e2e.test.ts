@@ -9,6 +9,7 @@ import { buildUi } from '../scripts/build-ui.js';
 import { createKey } from '../src/api/keys.js';
 import type { Config } from '../src/config/index.js';
 import { packageRoot } from '../src/paths.js';
+import { makePdf } from '../src/consumers/parser/test-files.js';
 import { ClaimCheck, claimCheckPrefix } from '../src/producers/sdk/claim-check.js';
 import { Subjects, bodiesBucket } from '../src/topology/index.js';
 import { launchBrowser } from './harness/browser.js';
@@ -32,7 +33,8 @@ const shots = join(packageRoot, 'test-artifacts', 'ui');
 /**
  * The dashboard in a real browser (Debian's headless Chromium, driven by
  * playwright-core) against a real Sluice: sign in, watch documents reach "indexed",
- * redrive a dead letter from the page, search in every mode, and see that a tenant's
+ * redrive a dead letter from the page, search in every mode, see an uploaded PDF's own
+ * title, author and language on its document page, and see that a tenant's
  * key shows neither another tenant's collections nor the admin actions.
  */
 describe('the dashboard at /ui', () => {
@@ -42,6 +44,7 @@ describe('the dashboard at /ui', () => {
   let browser: Browser;
   let address: string;
   const keys = { operator: '', admin: '', globex: '' };
+  let pdfUpload = 0;
 
   const signIn = async (key: string, colorScheme: 'light' | 'dark' = 'light'): Promise<Page> => {
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 }, colorScheme });
@@ -78,7 +81,7 @@ describe('the dashboard at /ui', () => {
     mkdirSync(shots, { recursive: true });
     await buildUi();
     t = await startTestApp({
-      roles: ['api', 'chunker', 'embedder', 'indexer', 'projector', 'output'],
+      roles: ['api', 'parser', 'chunker', 'embedder', 'indexer', 'projector', 'output'],
       auth: 'keys',
     });
     ({ nc, config, address } = t);
@@ -87,6 +90,16 @@ describe('the dashboard at /ui', () => {
     ).key;
     keys.admin = (await createKey(t.db.sql, { tenant: 'acme', admin: true })).key;
     keys.globex = (await createKey(t.db.sql, { tenant: 'globex' })).key;
+    // Uploaded now, parsed and indexed while the tests before its own run.
+    const pdf = makePdf([{ lines: ['# Kettles', 'A kettle sings before it boils.'] }], {
+      title: 'Kettle Handbook',
+      author: 'Ada Lovelace',
+    });
+    pdfUpload = await fetch(`${address}/v1/documents/files/kettles.pdf`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${keys.admin}`, 'content-type': 'application/pdf' },
+      body: pdf,
+    }).then((r) => r.status);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
@@ -132,7 +145,7 @@ describe('the dashboard at /ui', () => {
     await page.getByRole('link', { name: 'Pipeline' }).click();
     await page
       .getByText('sluice started')
-      .or(page.getByRole('cell', { name: /api, chunker/ }))
+      .or(page.getByRole('cell', { name: /api, (parser, )?chunker/ }))
       .first()
       .waitFor();
     await page.waitForTimeout(11_000); // two history points for the charts
@@ -288,6 +301,19 @@ describe('the dashboard at /ui', () => {
       .poll(() => page.getByTestId('document-status').textContent(), { timeout: 60_000 })
       .toBe('indexed');
     expect(await page.locator('main h1').first().textContent()).toContain(odd);
+    await page.close();
+  }, 90_000);
+
+  it("shows an uploaded PDF's own title, author and language on its document page", async () => {
+    expect(pdfUpload).toBe(202);
+    const page = await signIn(keys.admin);
+    await page.goto(`${address}/ui/#/documents/files/kettles.pdf`);
+    await expect
+      .poll(() => page.getByTestId('document-status').textContent(), { timeout: 60_000 })
+      .toBe('indexed');
+    await page.getByRole('heading', { name: 'Kettle Handbook' }).waitFor();
+    expect(await page.getByTestId('document-authors').textContent()).toBe('Ada Lovelace');
+    expect(await page.getByTestId('document-language').textContent()).toBe('en');
     await page.close();
   }, 90_000);
 

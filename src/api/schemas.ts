@@ -186,10 +186,22 @@ export const DocumentResponse = Type.Object({
   id: Type.String(),
   version: Type.Integer(),
   status: Type.String(),
+  /** The title the event gave (`?title=` on an upload), else the one the parsed file has. */
   title: Type.Union([Type.String(), Type.Null()]),
   uri: Type.Union([Type.String(), Type.Null()]),
   mimeType: Type.Union([Type.String(), Type.Null()]),
   metadata: Type.Record(Type.String(), Type.Unknown()),
+  /** What a parsed file (PDF, HTML, DOCX) says about itself; null for a text document. */
+  facts: Type.Union([
+    Type.Object({
+      title: Type.Optional(Type.String()),
+      language: Type.Optional(Type.String()),
+      authors: Type.Optional(Type.Array(Type.String())),
+      created: Type.Optional(Type.String()),
+      modified: Type.Optional(Type.String()),
+    }),
+    Type.Null(),
+  ]),
   contentHash: Type.Union([Type.String(), Type.Null()]),
   bytes: Type.Integer(),
   chunkCount: Type.Union([Type.Integer(), Type.Null()]),

@@ -337,6 +337,8 @@ export const DocumentStatusV1 = Type.Object(
     parts: Type.Optional(Type.Integer({ minimum: 1 })),
     chunkCount: Type.Optional(Type.Integer({ minimum: 0 })),
     model: Type.Optional(Type.String({ maxLength: 256 })),
+    /** chunked, of a parsed file: what the file says about itself (the parsed event's facts). */
+    facts: Type.Optional(DocumentParsedV1.properties.facts),
     cache: Type.Optional(
       Type.Object(
         { hits: Type.Integer({ minimum: 0 }), misses: Type.Integer({ minimum: 0 }) },

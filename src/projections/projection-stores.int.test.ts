@@ -3,6 +3,7 @@ import { CollectionsStore } from './collections/store.js';
 import { applyContribution, emptyContribution } from './collections/fold.js';
 import { DocumentsStore } from './documents/store.js';
 import { applyDoc, emptyDoc, type DocInput } from './documents/fold.js';
+import { getDocument } from './documents/queries.js';
 import { createTestDatabase, type TestDatabase } from '../../test/harness/database.js';
 
 /**
@@ -78,6 +79,56 @@ describe('projection stores: concurrent writers on new documents', () => {
         bytes: want.bytes,
       });
     }
+  });
+
+  it("documents: a parsed file's facts are stored and read back; a given title wins", async () => {
+    const store = new DocumentsStore(db.sql);
+    const k = (id: string) => ({ tenant: 'facts', collection: 'kb', documentId: id });
+    const facts = {
+      title: 'The Manual',
+      authors: ['Ada Lovelace'],
+      language: 'en',
+      created: at(1),
+      modified: at(2),
+    };
+    const text = { ...(upserted(0) as Extract<DocInput, { kind: 'upserted' }>), version: 1 };
+    const file = (title: string | null): DocInput => ({
+      ...text,
+      title,
+      mimeType: 'application/pdf',
+    });
+    const chunkedWith = (id: string, f?: typeof facts): DocInput => ({
+      kind: 'status',
+      status: {
+        ...k(id),
+        version: 1,
+        stage: 'chunked',
+        at: at(3),
+        parts: 1,
+        chunkCount: 2,
+        ...(f === undefined ? {} : { facts: f }),
+      },
+    });
+    const items = [
+      { key: k('parsed.pdf'), input: file(null) },
+      { key: k('named.pdf'), input: file('Given') },
+      { key: k('text.md'), input: text },
+    ];
+    const statuses = [
+      { key: k('parsed.pdf'), input: chunkedWith('parsed.pdf', facts) },
+      { key: k('named.pdf'), input: chunkedWith('named.pdf', facts) },
+      { key: k('text.md'), input: chunkedWith('text.md') },
+    ];
+    await store.apply(items, { stream: 'EVENTS', seq: 10 });
+    await store.apply(statuses, { stream: 'STATUS', seq: 10 });
+    const read = async (id: string) => (await getDocument(db.sql, 'facts', 'kb', id))!;
+    expect(await read('parsed.pdf')).toMatchObject({ title: 'The Manual', facts });
+    expect(await read('named.pdf')).toMatchObject({ title: 'Given', facts });
+    expect(await read('text.md')).toMatchObject({ title: 'doc 0', facts: null });
+    // A redelivered status batch writes nothing: the stored facts compare equal.
+    const before = await read('parsed.pdf');
+    await store.apply(statuses, { stream: 'STATUS', seq: 10 });
+    expect((await read('parsed.pdf')).updatedAt).toBe(before.updatedAt);
   });
 
   it('collections: totals count every document once', async () => {

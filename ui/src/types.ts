@@ -63,6 +63,14 @@ export interface DocumentView {
   title: string | null;
   uri: string | null;
   mimeType: string | null;
+  /** What a parsed file (PDF, HTML, DOCX) says about itself; null for a text document. */
+  facts: {
+    title?: string;
+    language?: string;
+    authors?: string[];
+    created?: string;
+    modified?: string;
+  } | null;
   bytes: number;
   chunkCount: number | null;
   modelId: string | null;

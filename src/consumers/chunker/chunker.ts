@@ -4,6 +4,7 @@ import {
   type Chunk,
   type ChunksV1,
   type DocumentInfo,
+  type DocumentParsedV1,
   type MimeType,
   type PageSpan,
   type TextRef,
@@ -72,7 +73,8 @@ export function partition(chunks: Chunk[], maxBytes: number): Chunk[][] {
  * stage, and a replay of any of their streams, sees it in order. Output ids derive
  * from the event-log sequence, so a redelivered event re-publishes duplicates that
  * the chunks stream drops. A file event is the parser's: the chunker reads its text
- * from the parsed stream (parsedChunkerHandler).
+ * from the parsed stream (parsedChunkerHandler), and its chunked status carries the
+ * facts the parser found (title, language, authors, dates) to the documents read model.
  */
 export function chunkerHandler(o: ChunkerOptions): BatchHandler {
   return eachDocument(async (d) => {
@@ -139,6 +141,8 @@ export function parsedChunkerHandler(o: ChunkerOptions): BatchHandler {
       mimeType: 'text/markdown',
       document: documentInfo(data),
       ...(data.pages === undefined ? {} : { pages: data.pages }),
+      // Carried to the documents read model on the chunked status (a file with none: none).
+      ...(Object.keys(data.facts).length === 0 ? {} : { facts: data.facts }),
     });
   });
 }
@@ -215,6 +219,7 @@ interface ChunkInput {
   mimeType: MimeType;
   document: DocumentInfo;
   pages?: PageSpan[];
+  facts?: DocumentParsedV1['facts'];
 }
 
 async function chunkDocument(o: ChunkerOptions, d: Delivery, input: ChunkInput): Promise<void> {
@@ -265,6 +270,7 @@ async function chunkDocument(o: ChunkerOptions, d: Delivery, input: ChunkInput):
       at: new Date().toISOString(),
       parts: parts.length,
       chunkCount: chunks.length,
+      ...(input.facts === undefined ? {} : { facts: input.facts }),
     },
     `status:chunked:${version}`,
   );

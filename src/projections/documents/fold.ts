@@ -1,5 +1,8 @@
 import type { DocumentStatusV1, Metadata } from '../../contracts/index.js';
 
+/** What a parsed file says about itself: title, language, authors, dates (where the format has them). */
+export type DocumentFacts = NonNullable<DocumentStatusV1['facts']>;
+
 export type DocumentStatus = 'received' | 'chunked' | 'embedded' | 'indexed' | 'failed' | 'deleted';
 
 export interface DocError {
@@ -40,6 +43,11 @@ export interface DocState {
    */
   progress: Record<string, { e: number[]; i: number[] }>;
   lastError: DocError | null;
+  /**
+   * The current version's facts, from its chunked status: null for a text document and a
+   * file whose format said nothing. Kept apart from `title`, which is the one the event gave.
+   */
+  facts: DocumentFacts | null;
 }
 
 /** What the documents projection learns from one message of either stream. */
@@ -60,7 +68,7 @@ export type DocInput =
   | { kind: 'deleted'; version: number; at: string }
   | { kind: 'status'; status: DocumentStatusV1 };
 
-/** A version's stages before any was reached. */
+/** A version's stages, and the facts its chunking carries, before any was reached. */
 function noStages(): Pick<
   DocState,
   | 'chunkedAt'
@@ -74,6 +82,7 @@ function noStages(): Pick<
   | 'modelId'
   | 'progress'
   | 'lastError'
+  | 'facts'
 > {
   return {
     chunkedAt: null,
@@ -87,6 +96,7 @@ function noStages(): Pick<
     modelId: null,
     progress: {},
     lastError: null,
+    facts: null,
   };
 }
 
@@ -109,6 +119,12 @@ export function emptyDoc(tenant: string, collection: string, documentId: string)
     ...noStages(),
   };
 }
+
+const sorted = (f: DocumentFacts): [string, unknown][] =>
+  Object.entries(f).sort(([a], [b]) => (a < b ? -1 : 1));
+
+const sameFacts = (a: DocumentFacts | null, b: DocumentFacts): boolean =>
+  a !== null && JSON.stringify(sorted(a)) === JSON.stringify(sorted(b));
 
 const union = (xs: number[], x: number | undefined): number[] =>
   x === undefined || xs.includes(x) ? xs : [...xs, x].sort((a, b) => a - b);
@@ -188,6 +204,9 @@ export function applyDoc(state: DocState, input: DocInput): DocState {
       switch (st.stage) {
         case 'chunked':
           s.chunkedAt ??= st.at;
+          // Kept when equal: facts read back from jsonb have their keys in another order, and a
+          // redelivered status must leave the row as it was.
+          if (st.facts !== undefined && !sameFacts(s.facts, st.facts)) s.facts = st.facts;
           break;
         case 'embedded':
           track('e');

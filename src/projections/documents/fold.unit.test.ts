@@ -201,3 +201,31 @@ describe('documents fold: order of the two streams', () => {
     });
   });
 });
+
+describe('documents fold: facts of a parsed file', () => {
+  const facts = { title: 'The Manual', authors: ['Ada'], language: 'en', created: at(1) };
+  const file = [up(5, { title: null, mimeType: 'application/pdf' })];
+  const chunked = st(5, 'chunked', { parts: 1, chunkCount: 3, facts });
+
+  it("keeps the chunked status's facts for its version, whichever stream came first", () => {
+    expect(fold([...file, chunked]).facts).toEqual(facts);
+    expect(fold([chunked, ...file])).toEqual(fold([...file, chunked]));
+    // The title the event gave stays the event's: facts are kept beside it.
+    expect(fold([up(5, { title: 'Given' }), chunked])).toMatchObject({ title: 'Given', facts });
+  });
+
+  it('has none for a text document (a chunked status without facts is valid)', () => {
+    expect(fold(lifecycle).facts).toBeNull();
+  });
+
+  it('drops them with a newer version, and ignores those of an older one', () => {
+    expect(fold([...file, chunked, up(6), st(6, 'chunked', { parts: 1 })]).facts).toBeNull();
+    expect(fold([up(6), st(6, 'chunked', { parts: 1 }), chunked]).facts).toBeNull();
+    expect(fold([...file, chunked, { kind: 'deleted', version: 8, at: at(8) }]).facts).toBeNull();
+  });
+
+  it('applying the same status twice changes nothing', () => {
+    const once = fold([...file, chunked]);
+    expect(applyDoc(once, chunked)).toEqual(once);
+  });
+});

@@ -2,7 +2,7 @@ import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { iso } from '../rows.js';
 import { documentsTables } from '../tables.js';
-import type { DocumentStatus } from './fold.js';
+import type { DocumentFacts, DocumentStatus } from './fold.js';
 
 export interface DocumentView {
   /** The owner; not part of the API's answer. */
@@ -11,10 +11,13 @@ export interface DocumentView {
   id: string;
   version: number;
   status: DocumentStatus;
+  /** The title the event gave, else the one the parsed file has. */
   title: string | null;
   uri: string | null;
   mimeType: string | null;
   metadata: Record<string, unknown>;
+  /** What a parsed file says about itself; null for a text document. */
+  facts: DocumentFacts | null;
   contentHash: string | null;
   bytes: number;
   chunkCount: number | null;
@@ -41,6 +44,7 @@ interface Row {
   uri: string | null;
   mime_type: string | null;
   metadata: Record<string, unknown>;
+  facts: DocumentFacts | null;
   content_hash: string | null;
   bytes: string;
   chunk_count: number | null;
@@ -62,10 +66,11 @@ function view(r: Row): DocumentView {
     id: r.document_id,
     version: Number(r.version),
     status: r.status,
-    title: r.title,
+    title: r.title ?? r.facts?.title ?? null,
     uri: r.uri,
     mimeType: r.mime_type,
     metadata: r.metadata,
+    facts: r.facts,
     contentHash: r.content_hash,
     bytes: Number(r.bytes),
     chunkCount: r.chunk_count,

@@ -48,6 +48,7 @@ interface Row {
   model_id: string | null;
   progress: DocState['progress'];
   last_error: DocState['lastError'];
+  facts: DocState['facts'];
 }
 
 function fromRow(r: Row): DocState {
@@ -77,6 +78,7 @@ function fromRow(r: Row): DocState {
     modelId: r.model_id,
     progress: r.progress ?? {},
     lastError: r.last_error,
+    facts: r.facts ?? null,
   };
 }
 
@@ -158,7 +160,7 @@ export class DocumentsStore {
     const source = tx`
       SELECT tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata,
              content_hash, bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count,
-             parts, embedded_parts::int[], indexed_parts::int[], model_id, progress, last_error
+             parts, embedded_parts::int[], indexed_parts::int[], model_id, progress, last_error, facts
       FROM unnest(
         ${col((x) => x.tenant)}::text[], ${col((x) => x.collection)}::text[], ${col((x) => x.documentId)}::text[],
         ${col((x) => x.version)}::text[]::bigint[], ${col((x) => x.status)}::text[], ${col((x) => x.receivedVersion)}::text[]::bigint[],
@@ -168,15 +170,16 @@ export class DocumentsStore {
         ${col((x) => x.embeddedAt)}::text[]::timestamptz[], ${col((x) => x.indexedAt)}::text[]::timestamptz[], ${col((x) => x.failedAt)}::text[]::timestamptz[],
         ${col((x) => x.chunkCount)}::text[]::int[], ${col((x) => x.parts)}::text[]::int[], ${col((x) => ints(x.embeddedParts))}::text[],
         ${col((x) => ints(x.indexedParts))}::text[], ${col((x) => x.modelId)}::text[],
-        ${col((x) => JSON.stringify(x.progress))}::text[]::jsonb[], ${col((x) => json(x.lastError))}::text[]::jsonb[]
+        ${col((x) => JSON.stringify(x.progress))}::text[]::jsonb[], ${col((x) => json(x.lastError))}::text[]::jsonb[],
+        ${col((x) => json(x.facts))}::text[]::jsonb[]
       ) AS u(tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata, content_hash,
              bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count, parts,
-             embedded_parts, indexed_parts, model_id, progress, last_error)`;
+             embedded_parts, indexed_parts, model_id, progress, last_error, facts)`;
     if (mode === 'insert') {
       const rows = await tx<{ tenant: string; collection: string; document_id: string }[]>`
         INSERT INTO ${tx(this.tables.docs)} (tenant, collection, document_id, version, status, received_version, title, uri, mime_type, metadata,
              content_hash, bytes, received_at, deleted_at, chunked_at, embedded_at, indexed_at, failed_at, chunk_count,
-             parts, embedded_parts, indexed_parts, model_id, progress, last_error, updated_at)
+             parts, embedded_parts, indexed_parts, model_id, progress, last_error, facts, updated_at)
         SELECT *, now() FROM (${source}) AS s
         ON CONFLICT (tenant, collection, document_id) DO NOTHING
         RETURNING tenant, collection, document_id`;
@@ -193,7 +196,7 @@ export class DocumentsStore {
         received_at = s.received_at, deleted_at = s.deleted_at, chunked_at = s.chunked_at, embedded_at = s.embedded_at,
         indexed_at = s.indexed_at, failed_at = s.failed_at, chunk_count = s.chunk_count, parts = s.parts,
         embedded_parts = s.embedded_parts, indexed_parts = s.indexed_parts, model_id = s.model_id,
-        progress = s.progress, last_error = s.last_error, updated_at = now()
+        progress = s.progress, last_error = s.last_error, facts = s.facts, updated_at = now()
       FROM (${source}) AS s
       WHERE x.tenant = s.tenant AND x.collection = s.collection AND x.document_id = s.document_id`;
     return new Set();

@@ -62,6 +62,17 @@ export const projDocuments = pgTable(
       consumer: string;
       at: string;
     }>(),
+    /**
+     * What the current version's file says about itself (title, language, authors, created,
+     * modified), from its chunked status; null for text documents.
+     */
+    facts: jsonb('facts').$type<{
+      title?: string;
+      language?: string;
+      authors?: string[];
+      created?: string;
+      modified?: string;
+    }>(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [

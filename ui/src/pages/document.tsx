@@ -39,6 +39,30 @@ export function DocumentPage({ collection, id }: { collection: string; id: strin
             <dd>{num(d.chunkCount)}</dd>
             <dt>Size</dt>
             <dd>{bytes(d.bytes)}</dd>
+            {d.facts?.authors && d.facts.authors.length > 0 && (
+              <>
+                <dt>Authors</dt>
+                <dd data-testid="document-authors">{d.facts.authors.join(', ')}</dd>
+              </>
+            )}
+            {d.facts?.language && (
+              <>
+                <dt>Language</dt>
+                <dd data-testid="document-language">{d.facts.language}</dd>
+              </>
+            )}
+            {d.facts?.created && (
+              <>
+                <dt>Created</dt>
+                <dd>{when(d.facts.created)}</dd>
+              </>
+            )}
+            {d.facts?.modified && (
+              <>
+                <dt>Modified</dt>
+                <dd>{when(d.facts.modified)}</dd>
+              </>
+            )}
           </dl>
           <h2>Stages</h2>
           <ol class="timeline">
@@ -123,3 +147,6 @@ function pageBreak(prev: ChunkRow | undefined, c: ChunkRow): boolean {
 
 const pageRange = (pages: number[]): string =>
   pages.length === 1 ? `p. ${pages[0]}` : `pp. ${pages[0]}–${pages.at(-1)}`;
+
+/** A date the file gave: local time when it is one, else as the file wrote it (HTML meta). */
+const when = (s: string): string => (Number.isNaN(Date.parse(s)) ? s : time(s));

@@ -1,0 +1,1 @@
+ALTER TABLE "proj_documents" ADD COLUMN "facts" jsonb;
