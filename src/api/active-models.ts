@@ -1,4 +1,4 @@
-import { coverageCounts } from '../consumers/indexer/store.js';
+import { coverageCounts } from '../consumers/indexer/coverage.js';
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
 import { listCollections } from '../projections/index.js';
