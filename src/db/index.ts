@@ -4,6 +4,7 @@ export {
   type DatabaseOptions,
   type Db,
   type Sql,
+  type SqlFragment,
 } from './client.js';
 export { runMigrations } from './migrate.js';
 export { dataErrorState, dbUnavailable, isTransientDbError } from './errors.js';

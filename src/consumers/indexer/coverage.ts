@@ -1,4 +1,4 @@
-import type { Sql } from '../../db/index.js';
+import type { Sql, SqlFragment } from '../../db/index.js';
 import { indexTables } from './index-tables.js';
 
 /**
@@ -19,4 +19,35 @@ export async function coverageCounts(
     out.set(r.collection, byModel);
   }
   return out;
+}
+
+export interface ModelCoverage {
+  /** Documents of the collection (not deleted) in the documents read model. */
+  documents: number;
+  /** Of those, how many the model's index has at their current version. */
+  indexed: number;
+}
+
+/**
+ * How much of a collection a model's index covers (name: any file of that model): of
+ * `documents` (a subquery of `document_id, version`, from the documents read model),
+ * how many the index holds complete at that version. The exact scan activation checks.
+ */
+export async function modelCoverage(
+  sql: Sql,
+  tenant: string,
+  collection: string,
+  model: string,
+  documents: SqlFragment,
+): Promise<ModelCoverage> {
+  const [row] = await sql<{ documents: number; indexed: number }[]>`
+    SELECT count(*)::int AS documents,
+           count(i.document_id)::int AS indexed
+    FROM (${documents}) d
+    LEFT JOIN index_documents i
+      ON i.tenant = ${tenant} AND i.collection = ${collection} AND i.document_id = d.document_id
+     AND i.model_id LIKE ${`${model}@%`} AND i.version = d.version AND NOT i.deleted AND i.chunk_count = (
+       SELECT count(*) FROM index_chunks c WHERE c.model_id = i.model_id AND c.tenant = i.tenant
+         AND c.collection = i.collection AND c.document_id = i.document_id)`;
+  return row!;
 }
