@@ -1,13 +1,9 @@
-import {
-  coverageCounts,
-  modelCoverage,
-  type ModelCoverage,
-} from '../consumers/indexer/coverage.js';
+import { coverageCounts, modelCoverage, type ModelCoverage } from '../consumers/indexer/index.js';
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
 import { listCollections, liveDocumentVersions } from '../projections/index.js';
 
-export type { ModelCoverage } from '../consumers/indexer/coverage.js';
+export type { ModelCoverage } from '../consumers/indexer/index.js';
 
 /** The model name a collection's queries use, if one was activated. */
 export async function activeModel(

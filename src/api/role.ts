@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { createDatabase } from '../db/index.js';
 import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
 import { Embedder, ensureModel } from '../models/index.js';
@@ -12,13 +12,13 @@ import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
 import type { DeclaredRoute } from './auth.js';
-import { WebhookAllowlist } from '../output/ssrf.js';
+import { WebhookAllowlist } from '../output/index.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { listen, pipelineCheck } from '../ops/index.js';
-import { SelfCalibrator } from '../consumers/indexer/self-calibrator.js';
+import { SelfCalibrator } from '../consumers/indexer/index.js';
 
 /** Longest /metrics serves JetStream figures without asking JetStream again. */
 const METRICS_REFRESH_MS = 5_000;

@@ -1,11 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startApiRole } from '../api/role.js';
-import { startChunkerRole } from '../consumers/chunker/role.js';
-import { startEmbedderRole } from '../consumers/embedder/role.js';
+import { startApiRole } from '../api/index.js';
+import { startChunkerRole } from '../consumers/chunker/index.js';
+import { startEmbedderRole } from '../consumers/embedder/index.js';
 import { startParserRole } from '../consumers/parser/index.js';
-import { startIndexerRole } from '../consumers/indexer/role.js';
-import { startOutputRole } from '../output/role.js';
-import { startProjectorRole } from '../projections/role.js';
+import { startIndexerRole } from '../consumers/indexer/index.js';
+import { startOutputRole } from '../output/index.js';
+import { startProjectorRole } from '../projections/index.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +14,7 @@ import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
 import { startHeartbeat, startOpsServer } from '../ops/index.js';
-import type { RoleHandle, RoleStarter } from '../runtime/role.js';
+import type { RoleHandle, RoleStarter } from '../runtime/index.js';
 
 export interface RunningApp {
   ctx: AppContext;

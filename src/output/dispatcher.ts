@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { Sql } from '../db/index.js';
 import { isTransientDbError } from '../db/index.js';
 import type { Logger } from '../logger.js';
-import type { Breakers } from '../runtime/breakers.js';
+import type { Breakers } from '../runtime/index.js';
 import { webhookDeliveriesTotal, webhookSeconds } from '../metrics.js';
 import { newSecret, sign } from './signing.js';
 import {

@@ -1,7 +1,7 @@
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
-import { documentsSources, projectionConsumer } from '../projections/projector.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
+import { documentsSources, projectionConsumer } from '../projections/index.js';
+import { runtimeDeps } from '../runtime/index.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { Subjects, durables } from '../topology/index.js';
 import { Announcer } from './announce.js';
 import { Dispatcher } from './dispatcher.js';

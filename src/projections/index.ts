@@ -12,3 +12,6 @@ export { liveDocumentVersions } from './documents/live-versions.js';
 export { startProjectorRole } from './role.js';
 export { DocumentWaiters, waitForVersion, type VersionWait } from './documents/waiters.js';
 export { collectionsReplayTarget, documentsReplayTarget } from './replay-targets.js';
+export { type DocState, applyDoc, emptyDoc } from './documents/fold.js';
+export { type DocumentsItem, documentsSources, projectionConsumer } from './projector.js';
+export { type DocKey, byKey, keyOf, lockRows, sortedKeys } from './rows.js';

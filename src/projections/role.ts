@@ -1,7 +1,7 @@
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
-import type { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
+import type { DurableConsumer } from '../runtime/index.js';
+import { runtimeDeps } from '../runtime/index.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { Subjects, durables } from '../topology/index.js';
 import { CollectionsStore } from './collections/store.js';
 import { DocumentsStore } from './documents/store.js';

@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
 import Type from 'typebox';
 import { Token } from '../../contracts/index.js';
-import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/fusion.js';
+import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/index.js';
 import {
   deleteFusion,
   getFusion,
   setFusion,
   type FusionSetting,
-} from '../../consumers/indexer/fusion-store.js';
-import type { SelfCalibrator } from '../../consumers/indexer/self-calibrator.js';
+} from '../../consumers/indexer/index.js';
+import type { SelfCalibrator } from '../../consumers/indexer/index.js';
 import type { Sql } from '../../db/index.js';
 import type { Embedder } from '../../models/index.js';
 import { principalOf, routeScope } from '../auth.js';

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/fusion.js';
-import { getFusion } from '../../consumers/indexer/fusion-store.js';
-import { queryTerms, search } from '../../consumers/indexer/search.js';
-import type { SelfCalibrator } from '../../consumers/indexer/self-calibrator.js';
+import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/index.js';
+import { getFusion } from '../../consumers/indexer/index.js';
+import { queryTerms, search } from '../../consumers/indexer/index.js';
+import type { SelfCalibrator } from '../../consumers/indexer/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';

@@ -1,12 +1,12 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { ensureModel, loadTokenizer } from '../../models/index.js';
-import { ClaimCheck } from '../../producers/sdk/index.js';
+import { ClaimCheck } from '../../producers/index.js';
 import { Subjects, bodiesBucket, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { chunkerHandler, parsedChunkerHandler, type ChunkerOptions } from './chunker.js';
 import { Splitter } from './splitter.js';
 

@@ -1,10 +1,10 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
 import { Embedder, ensureModel } from '../../models/index.js';
 import { Subjects, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { EmbeddingCache } from './cache.js';
 import { embedderHandler } from './embedder-handler.js';
 

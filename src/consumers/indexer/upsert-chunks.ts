@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/index.js';
-import { copyHeader, copyRow, copyTrailer } from '../../db/copy-binary.js';
+import { copyHeader, copyRow, copyTrailer } from '../../db/index.js';
 import { unpackVectors, type VectorsV1 } from '../../contracts/index.js';
 
 /** Chunk rows encoded between two turns of the event loop (see upsertChunks). */

@@ -1,10 +1,10 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
-import { ClaimCheck } from '../../producers/sdk/index.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
+import { ClaimCheck } from '../../producers/index.js';
 import { Subjects, bodiesBucket, durables, filesBucket } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { FileParser } from './file-parser.js';
 import { parserHandler } from './parser.js';
 
