@@ -9,14 +9,33 @@ import { reportFailedStage } from '../../runtime/index.js';
 import { PipelinePublisher } from '../../runtime/index.js';
 import { chunkerHandler, parsedChunkerHandler, type ChunkerOptions } from './chunker.js';
 import { Splitter } from './splitter.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the chunker role reads (app/start.ts passes them from Config). */
+export type ChunkerSettings = RuntimeSettings &
+  Pick<
+    Config,
+    | 'allowRemoteModels'
+    | 'chunkMaxTokens'
+    | 'chunkOverlapTokens'
+    | 'maxMessageBytes'
+    | 'modelDtype'
+    | 'models'
+    | 'modelsDir'
+    | 'namespace'
+  >;
 
 /**
  * The chunker role. It splits with the tokenizer of the first configured model, within
  * the smallest token limit of all configured models, so every embedder can read every
  * chunk whole.
  */
-export async function startChunkerRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startChunkerRole(
+  ctx: RoleContext,
+  config: ChunkerSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'chunker' });
   const specs = await Promise.all(
     config.models.map((m) =>

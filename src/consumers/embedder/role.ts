@@ -7,12 +7,30 @@ import { reportFailedStage } from '../../runtime/index.js';
 import { PipelinePublisher } from '../../runtime/index.js';
 import { EmbeddingCache } from './cache.js';
 import { embedderHandler } from './embedder-handler.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the embedder role reads (app/start.ts passes them from Config). */
+export type EmbedderSettings = RuntimeSettings &
+  Pick<
+    Config,
+    | 'allowRemoteModels'
+    | 'embedBatchSize'
+    | 'embedBatchWait'
+    | 'embedProvider'
+    | 'embedThreads'
+    | 'modelDtype'
+    | 'models'
+    | 'modelsDir'
+    | 'namespace'
+  >;
 
 /** The embedder role: one consumer (and one onnxruntime session) per configured model. */
 export async function startEmbedderRole(
   ctx: RoleContext,
+  config: EmbedderSettings,
 ): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[]; embedders: Embedder[] }> {
-  const { config, nc } = ctx;
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'embedder' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:embedder' });

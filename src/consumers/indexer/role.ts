@@ -6,10 +6,18 @@ import { reportFailedStage } from '../../runtime/index.js';
 import { PipelinePublisher } from '../../runtime/index.js';
 import { indexerHandler } from './indexer-handler.js';
 import { VectorIndex } from './store.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the indexer role reads (app/start.ts passes them from Config). */
+export type IndexerSettings = RuntimeSettings & Pick<Config, 'namespace'>;
 
 /** The indexer role: vectors into pgvector. */
-export async function startIndexerRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startIndexerRole(
+  ctx: RoleContext,
+  config: IndexerSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'indexer' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:indexer' });

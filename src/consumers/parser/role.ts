@@ -7,14 +7,26 @@ import { reportFailedStage } from '../../runtime/index.js';
 import { PipelinePublisher } from '../../runtime/index.js';
 import { FileParser } from './file-parser.js';
 import { parserHandler } from './parser.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the parser role reads (app/start.ts passes them from Config). */
+export type ParserSettings = RuntimeSettings &
+  Pick<
+    Config,
+    'maxMessageBytes' | 'namespace' | 'parseMaxMemory' | 'parseMaxPages' | 'parseTimeout'
+  >;
 
 /**
  * The parser role: raw files (PDF, HTML, DOCX, text) into text for the chunker. It has
  * its own durable on the event log, with the retries and dead letters of every stage;
  * parsing runs in a worker thread with memory and time limits.
  */
-export async function startParserRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startParserRole(
+  ctx: RoleContext,
+  config: ParserSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'parser' });
   const maxMemoryMb = Math.max(32, Math.floor(config.parseMaxMemory / (1024 * 1024)));
   const fileParser = new FileParser(
