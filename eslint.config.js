@@ -4,6 +4,39 @@ import js from '@eslint/js';
 import checkFile from 'eslint-plugin-check-file';
 import tseslint from 'typescript-eslint';
 
+const slices = [
+  'api',
+  'app',
+  'cli',
+  'config',
+  'consumers/[a-z-]+',
+  'contracts',
+  'db',
+  'dead-letters',
+  'errors',
+  'eval',
+  'models',
+  'nats',
+  'ops',
+  'output',
+  'pipeline-status',
+  'producers',
+  'projections',
+  'replay',
+  'runtime',
+  'topology',
+  'tracing',
+];
+const appLayer = {
+  regex: '(^|/)app/',
+  message:
+    'Only src/cli and src/app import src/app; take what a role needs from runtime/role.ts or ops/.',
+};
+const sliceSurface = {
+  regex: `^(\\.\\./)+(${slices.join('|')})/(?!index\\.js$)`,
+  message: 'Import another slice through its index.ts (add the name there if it is public).',
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -53,26 +86,20 @@ export default tseslint.config(
       ],
     },
   },
+  // Layers. app/ is the composition root that opens the connections and starts the
+  // roles, so it sits on the top floor: only the entry points (cli/) and app/ itself
+  // import it. What a role needs from below lives in runtime/role.ts and ops/.
+  // Slices (a folder of src/, or of src/consumers/) import each other only through
+  // their index.ts, their public surface; tests may reach inside.
   {
-    // Layers: app/ is the composition root that opens the connections and starts the
-    // roles, so it sits on the top floor: only the entry points (cli/) and app/ itself
-    // import it. What a role needs from below lives in runtime/role.ts and ops/.
     files: ['src/**/*.ts'],
-    ignores: ['src/app/**', 'src/cli/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              regex: '(^|/)app/',
-              message:
-                'Only src/cli and src/app import src/app; take what a role needs from runtime/role.ts or ops/.',
-            },
-          ],
-        },
-      ],
-    },
+    ignores: ['src/app/**', 'src/cli/**', '**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [appLayer, sliceSurface] }] },
+  },
+  {
+    files: ['src/app/**/*.ts', 'src/cli/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [sliceSurface] }] },
   },
   {
     // The entry points and the config module are where the environment is read.

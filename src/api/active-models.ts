@@ -1,7 +1,9 @@
-import { coverageCounts } from '../consumers/indexer/store.js';
+import { coverageCounts, modelCoverage, type ModelCoverage } from '../consumers/indexer/index.js';
 import type { Sql } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
-import { listCollections } from '../projections/index.js';
+import { listCollections, liveDocumentVersions } from '../projections/index.js';
+
+export type { ModelCoverage } from '../consumers/indexer/index.js';
 
 /** The model name a collection's queries use, if one was activated. */
 export async function activeModel(
@@ -14,13 +16,6 @@ export async function activeModel(
   return row?.active_model;
 }
 
-export interface ModelCoverage {
-  /** Documents of the collection (not deleted) in the documents read model. */
-  documents: number;
-  /** Of those, how many the model's index has at their current version. */
-  indexed: number;
-}
-
 /** How much of a collection a model's index covers (name: any file of that model). */
 export async function coverage(
   sql: Sql,
@@ -28,17 +23,13 @@ export async function coverage(
   collection: string,
   model: string,
 ): Promise<ModelCoverage> {
-  const [row] = await sql<{ documents: number; indexed: number }[]>`
-    SELECT count(*)::int AS documents,
-           count(i.document_id)::int AS indexed
-    FROM proj_documents d
-    LEFT JOIN index_documents i
-      ON i.tenant = d.tenant AND i.collection = d.collection AND i.document_id = d.document_id
-     AND i.model_id LIKE ${`${model}@%`} AND i.version = d.version AND NOT i.deleted AND i.chunk_count = (
-       SELECT count(*) FROM index_chunks c WHERE c.model_id = i.model_id AND c.tenant = i.tenant
-         AND c.collection = i.collection AND c.document_id = i.document_id)
-    WHERE d.tenant = ${tenant} AND d.collection = ${collection} AND d.status <> 'deleted' AND d.version > 0`;
-  return row!;
+  return modelCoverage(
+    sql,
+    tenant,
+    collection,
+    model,
+    liveDocumentVersions(sql, tenant, collection),
+  );
 }
 
 export interface CollectionModels {

@@ -1,24 +1,62 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { createDatabase } from '../db/index.js';
 import { consumerAckPending, consumerPending, deadLetters } from '../metrics.js';
 import { Embedder, ensureModel } from '../models/index.js';
 import { Producer } from '../producers/index.js';
 import { DocumentWaiters } from '../projections/index.js';
-import { Replayer } from '../replay/index.js';
+import { Replayer, type ReplaySettings } from '../replay/index.js';
 import { declareTopology } from '../topology/index.js';
 import { buildApp } from './app.js';
 import { KeyVerifier } from './keys.js';
 import type { DeclaredRoute } from './auth.js';
-import { WebhookAllowlist } from '../output/ssrf.js';
+import { WebhookAllowlist } from '../output/index.js';
 import { RedriveJobs } from './redrive-jobs.js';
 import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { listen, pipelineCheck } from '../ops/index.js';
-import { SelfCalibrator } from '../consumers/indexer/self-calibrator.js';
+import { SelfCalibrator } from '../consumers/indexer/index.js';
+import type { Config } from '../config/index.js';
+import type { TopologySettings } from '../topology/index.js';
+
+/** The settings the api role reads (app/start.ts passes them from Config). */
+export type ApiSettings = ReplaySettings &
+  TopologySettings &
+  Pick<
+    Config,
+    | 'allowRemoteModels'
+    | 'auth'
+    | 'authFailures'
+    | 'claimCheckBytes'
+    | 'databaseUrl'
+    | 'defaultTenant'
+    | 'embedProvider'
+    | 'embedThreads'
+    | 'fileMaxBytes'
+    | 'httpBodyLimit'
+    | 'httpHost'
+    | 'httpPort'
+    | 'ingestMaxEvents'
+    | 'keywordDepth'
+    | 'maxDocumentBytes'
+    | 'maxMessageBytes'
+    | 'modelDtype'
+    | 'models'
+    | 'modelsDir'
+    | 'namespace'
+    | 'rateLimit'
+    | 'searchEf'
+    | 'searchEmbedTimeout'
+    | 'searchQueue'
+    | 'statementTimeout'
+    | 'trustProxy'
+    | 'webhookAllow'
+    | 'webhookMaxSubscriptions'
+    | 'webhookSecretOverlap'
+  >;
 
 /** Longest /metrics serves JetStream figures without asking JetStream again. */
 const METRICS_REFRESH_MS = 5_000;
@@ -26,8 +64,9 @@ const METRICS_REFRESH_MS = 5_000;
 /** The api role: the HTTP API on SLUICE_HTTP_HOST:SLUICE_HTTP_PORT. */
 export async function startApiRole(
   ctx: RoleContext,
+  config: ApiSettings,
 ): Promise<RoleHandle & { address: string; waiters: DocumentWaiters; routes: DeclaredRoute[] }> {
-  const { config, logger, nc } = ctx;
+  const { logger, nc } = ctx;
   const log = logger.child({ module: 'api' });
   const producer = new Producer({
     nc,

@@ -1,8 +1,7 @@
 import type { Config } from '../config/index.js';
 import { createDatabase, dbUnavailable, isTransientDbError, runMigrations } from '../db/index.js';
-import { Breakers } from '../runtime/breakers.js';
-import { PublishReach, attachPublishReach, streamOfSubject } from '../runtime/publish-reach.js';
-import type { RoleContext } from '../runtime/role.js';
+import { Breakers, PublishReach, attachPublishReach, streamOfSubject } from '../runtime/index.js';
+import type { RoleContext } from '../runtime/index.js';
 import type { Logger } from '../logger.js';
 import { connectNats } from '../nats/index.js';
 

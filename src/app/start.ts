@@ -1,11 +1,11 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { startApiRole } from '../api/role.js';
-import { startChunkerRole } from '../consumers/chunker/role.js';
-import { startEmbedderRole } from '../consumers/embedder/role.js';
+import { startApiRole } from '../api/index.js';
+import { startChunkerRole } from '../consumers/chunker/index.js';
+import { startEmbedderRole } from '../consumers/embedder/index.js';
 import { startParserRole } from '../consumers/parser/index.js';
-import { startIndexerRole } from '../consumers/indexer/role.js';
-import { startOutputRole } from '../output/role.js';
-import { startProjectorRole } from '../projections/role.js';
+import { startIndexerRole } from '../consumers/indexer/index.js';
+import { startOutputRole } from '../output/index.js';
+import { startProjectorRole } from '../projections/index.js';
 import type { Config, Role } from '../config/index.js';
 import { describeConfig } from '../config/index.js';
 import type { Logger } from '../logger.js';
@@ -14,7 +14,7 @@ import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
 import { startHeartbeat, startOpsServer } from '../ops/index.js';
-import type { RoleHandle, RoleStarter } from '../runtime/role.js';
+import type { RoleHandle } from '../runtime/index.js';
 
 export interface RunningApp {
   ctx: AppContext;
@@ -25,16 +25,6 @@ export interface RunningApp {
   stopped: Promise<void>;
   stop(): Promise<void>;
 }
-
-const starters: Partial<Record<Role, RoleStarter>> = {
-  api: startApiRole,
-  parser: startParserRole,
-  chunker: startChunkerRole,
-  embedder: startEmbedderRole,
-  indexer: startIndexerRole,
-  projector: startProjectorRole,
-  output: startOutputRole,
-};
 
 /**
  * Starts the roles named in config.roles in this process. Roles share the connections
@@ -70,6 +60,16 @@ export async function startApp(
           logger.warn({ err }, 'NATS does not answer JetStream requests yet; retrying'),
       },
     );
+    // Each role gets the settings it reads (its XSettings type), one line each.
+    const starters: Record<Role, (ctx: AppContext) => Promise<RoleHandle>> = {
+      api: (c) => startApiRole(c, config),
+      parser: (c) => startParserRole(c, config),
+      chunker: (c) => startChunkerRole(c, config),
+      embedder: (c) => startEmbedderRole(c, config),
+      indexer: (c) => startIndexerRole(c, config),
+      projector: (c) => startProjectorRole(c, config),
+      output: (c) => startOutputRole(c, config),
+    };
     for (const role of config.roles) {
       const start = starters[role];
       if (start) roles.push(await start(ctx));

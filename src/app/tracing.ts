@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import type { Tracing } from '../tracing/provider.js';
+import type { Tracing } from '../tracing/index.js';
 
 /**
  * Starts tracing as the configuration asks: off (and the OpenTelemetry SDK not even

@@ -2,6 +2,11 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 
 export type Sql = postgres.Sql;
+/**
+ * A query one module builds over its own tables for another to use as a subquery: the
+ * database joins them, and each module's SQL names only its own tables.
+ */
+export type SqlFragment = postgres.PendingQuery<postgres.Row[]>;
 export type Db = PostgresJsDatabase;
 
 export interface Database {

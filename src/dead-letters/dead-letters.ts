@@ -3,9 +3,9 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { fromMessage } from '../contracts/index.js';
 import { SluiceError } from '../errors/index.js';
 import { Subjects, streamName } from '../topology/index.js';
-import { appendHistory, letterHeaders, readLetter, type AttemptRecord } from '../runtime/letter.js';
+import { appendHistory, letterHeaders, readLetter, type AttemptRecord } from '../runtime/index.js';
 
-import type { PipelinePublisher } from '../runtime/publisher.js';
+import type { PipelinePublisher } from '../runtime/index.js';
 
 export interface DeadLetterSummary {
   /** Sequence in the dead-letter stream: the id to show or redrive it by. */

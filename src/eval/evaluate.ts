@@ -1,3 +1,6 @@
+// The indexer's self-calibration uses eval's metrics: eval takes the fusion formula from
+// its file, not the indexer's index.ts, or the two slices would import each other.
+// eslint-disable-next-line no-restricted-imports
 import { fuse } from '../consumers/indexer/fusion.js';
 import { SluiceError } from '../errors/index.js';
 import { countCorpus, readCorpus, readQueries } from './beir.js';

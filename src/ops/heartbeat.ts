@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../logger.js';
-import type { Breakers, Dependency } from '../runtime/breakers.js';
+import type { Breakers, Dependency } from '../runtime/index.js';
 import { processesBucket } from '../topology/index.js';
 
 /** What a running process says of itself, every few seconds, in the processes bucket. */

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger.js';
-import type { RoleContext } from '../runtime/role.js';
+import type { RoleContext } from '../runtime/index.js';
 import { listen } from './listen.js';
 import { pipelineCheck } from './pipeline-check.js';
 import { registerOpsRoutes } from './routes.js';

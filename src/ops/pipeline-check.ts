@@ -1,4 +1,4 @@
-import type { Breakers } from '../runtime/breakers.js';
+import type { Breakers } from '../runtime/index.js';
 import type { Check } from './routes.js';
 
 /** Whether this process's consumers work or wait for a dependency (the breakers). */

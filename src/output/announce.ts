@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from '../db/index.js';
-import type { DocumentsItem } from '../projections/projector.js';
-import { applyDoc, emptyDoc, type DocState } from '../projections/documents/fold.js';
-import { byKey, keyOf, lockRows, sortedKeys, type DocKey } from '../projections/rows.js';
+import type { DocumentsItem } from '../projections/index.js';
+import { applyDoc, emptyDoc, type DocState } from '../projections/index.js';
+import { byKey, keyOf, lockRows, sortedKeys, type DocKey } from '../projections/index.js';
 import type { WebhookEventType } from './subscriptions.js';
 
 interface Row {

@@ -1,12 +1,29 @@
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
-import { documentsSources, projectionConsumer } from '../projections/projector.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
+import { documentsSources, projectionConsumer } from '../projections/index.js';
+import { runtimeDeps } from '../runtime/index.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { Subjects, durables } from '../topology/index.js';
 import { Announcer } from './announce.js';
 import { Dispatcher } from './dispatcher.js';
 import { startRetention } from './retention.js';
 import { WebhookAllowlist } from './ssrf.js';
+import type { Config } from '../config/index.js';
+import type { RuntimeSettings } from '../runtime/index.js';
+
+/** The settings the output role reads (app/start.ts passes them from Config). */
+export type OutputSettings = RuntimeSettings &
+  Pick<
+    Config,
+    | 'namespace'
+    | 'webhookAllow'
+    | 'webhookBackoff'
+    | 'webhookConcurrency'
+    | 'webhookEndpointConcurrency'
+    | 'webhookMaxAttempts'
+    | 'webhookRetention'
+    | 'webhookTenantConcurrency'
+    | 'webhookTimeout'
+  >;
 
 /**
  * The output role: webhooks. Durable consumers of the events and status streams turn
@@ -17,8 +34,9 @@ import { WebhookAllowlist } from './ssrf.js';
  */
 export async function startOutputRole(
   ctx: RoleContext,
+  config: OutputSettings,
 ): Promise<RoleHandle & { dispatcher: Dispatcher }> {
-  const { config, nc } = ctx;
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'output' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:output' });

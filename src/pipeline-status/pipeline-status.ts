@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { readHeartbeats, type Heartbeat } from '../ops/index.js';
 import type { Config } from '../config/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { declareTopology } from '../topology/index.js';
 
 export interface DurableStatus {

@@ -14,3 +14,4 @@ export {
 export { waitSearchable, type WaitReport } from './cli/wait.js';
 export { registerIngestRoute, type IngestRouteOptions } from './http/ingest-route.js';
 export * from './sdk/index.js';
+export { registerFileRoute } from './http/file-route.js';

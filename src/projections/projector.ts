@@ -4,9 +4,9 @@ import {
   type BatchHandler,
   type Delivery,
   type RuntimeDeps,
-} from '../runtime/consumer.js';
+} from '../runtime/index.js';
 import type { SluiceEvent } from '../contracts/index.js';
-import { decodeDocumentEvent, decodePipelineEvent } from '../runtime/decode.js';
+import { decodeDocumentEvent, decodePipelineEvent } from '../runtime/index.js';
 import { isSluiceError } from '../errors/index.js';
 import { streamName, type Subjects } from '../topology/index.js';
 import type { CollectionsStore } from './collections/store.js';

@@ -1,6 +1,6 @@
 import type { Sql } from '../db/index.js';
-import { tablesIn } from '../db/shadow.js';
-import type { ReplayTarget } from '../runtime/replay-target.js';
+import { tablesIn } from '../db/index.js';
+import type { ReplayTarget } from '../runtime/index.js';
 import { Subjects, streamName } from '../topology/index.js';
 import { CollectionsStore } from './collections/store.js';
 import { DocumentsStore } from './documents/store.js';

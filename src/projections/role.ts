@@ -1,7 +1,7 @@
-import type { RoleContext, RoleHandle } from '../runtime/role.js';
-import type { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps } from '../runtime/deps.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import type { RoleContext, RoleHandle } from '../runtime/index.js';
+import type { DurableConsumer } from '../runtime/index.js';
+import { runtimeDeps } from '../runtime/index.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { Subjects, durables } from '../topology/index.js';
 import { CollectionsStore } from './collections/store.js';
 import { DocumentsStore } from './documents/store.js';
@@ -11,13 +11,21 @@ import {
   projectionConsumer,
   type ProjectionSource,
 } from './projector.js';
+import type { Config } from '../config/index.js';
+import type { RuntimeSettings } from '../runtime/index.js';
+
+/** The settings the projector role reads (app/start.ts passes them from Config). */
+export type ProjectorSettings = RuntimeSettings & Pick<Config, 'namespace'>;
 
 /**
  * The projector role: the documents and collections read models, each fed by its own
  * durable on the event log and on the status stream.
  */
-export async function startProjectorRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startProjectorRole(
+  ctx: RoleContext,
+  config: ProjectorSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'projector' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:projector' });

@@ -1,9 +1,9 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logger.js';
-import { DurableConsumer } from '../runtime/consumer.js';
-import { runtimeDeps, type RuntimeSettings } from '../runtime/deps.js';
-import { PipelinePublisher } from '../runtime/publisher.js';
+import { DurableConsumer } from '../runtime/index.js';
+import { runtimeDeps, type RuntimeSettings } from '../runtime/index.js';
+import { PipelinePublisher } from '../runtime/index.js';
 import { replayDurable, type ReplayDurables } from './durables.js';
 import { RateWindow, summarize, type ReplayProgress } from './progress.js';
 import type { ReplayStates } from './state.js';

@@ -6,3 +6,4 @@ export {
   type ReplayResult,
 } from './replayer.js';
 export { replayables, replayTarget, type Replayable } from './targets.js';
+export { type ReplaySettings } from './drive.js';

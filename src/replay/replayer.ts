@@ -15,9 +15,9 @@ import {
   shadowSchema,
   seedShadow,
   swapIn,
-} from '../db/shadow.js';
+} from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
-import { announceReplay } from '../output/announce.js';
+import { announceReplay } from '../output/index.js';
 import type { Logger } from '../logger.js';
 import { streamName } from '../topology/index.js';
 import { drive, type ReplaySettings } from './drive.js';

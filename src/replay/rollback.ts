@@ -1,6 +1,6 @@
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { Sql } from '../db/index.js';
-import { previousExists, rollback as swapBack } from '../db/shadow.js';
+import { previousExists, rollback as swapBack } from '../db/index.js';
 import { SluiceError } from '../errors/index.js';
 import type { Logger } from '../logger.js';
 import type { ReplayDurables } from './durables.js';

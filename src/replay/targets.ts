@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { indexReplayTarget } from '../consumers/indexer/replay-target.js';
+import { indexReplayTarget } from '../consumers/indexer/index.js';
 import type { Sql } from '../db/index.js';
 import { collectionsReplayTarget, documentsReplayTarget } from '../projections/index.js';
-import type { ReplayTarget as Target } from '../runtime/replay-target.js';
+import type { ReplayTarget as Target } from '../runtime/index.js';
 
 export const replayables = ['documents', 'collections', 'index'] as const;
 export type Replayable = (typeof replayables)[number];

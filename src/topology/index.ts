@@ -23,4 +23,10 @@ export {
 export { docKey, documentIdOf } from './doc-key.js';
 export { Subjects, type DocRef } from './subjects.js';
 export { deleteNamespace } from './teardown.js';
-export { declareTopology, durables, projections, topologyOptions } from './topology.js';
+export {
+  declareTopology,
+  durables,
+  projections,
+  topologyOptions,
+  type TopologySettings,
+} from './topology.js';

@@ -1,4 +1,4 @@
-import type { Config } from '../config/index.js';
+import type { Config, StreamConfig } from '../config/index.js';
 import { modelKey } from '../models/index.js';
 import type { Declared } from './apply.js';
 import {
@@ -9,7 +9,11 @@ import {
   type TopologyOptions,
 } from './declare.js';
 
-export function topologyOptions(config: Config): TopologyOptions {
+/** The settings the streams, buckets and durables are declared from. */
+export type TopologySettings = StreamConfig &
+  Pick<Config, 'namespace' | 'ackWait' | 'models' | 'filesMaxAge'>;
+
+export function topologyOptions(config: TopologySettings): TopologyOptions {
   return {
     namespace: config.namespace,
     replicas: config.streamReplicas,
@@ -37,7 +41,7 @@ export const durables = {
 export const projections = ['documents', 'collections'] as const;
 
 /** Everything Sluice declares on NATS for this configuration. */
-export function declareTopology(config: Config): Declared {
+export function declareTopology(config: TopologySettings): Declared {
   const o = topologyOptions(config);
   const ns = config.namespace;
   const opts = { ackWaitMs: config.ackWait };

@@ -11,3 +11,4 @@ export {
   traceFields,
   tracer,
 } from './messaging.js';
+export { type Tracing } from './provider.js';

@@ -14,7 +14,7 @@ import {
   type VersionWait,
 } from '../../projections/index.js';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { documentChunks } from '../../consumers/indexer/store.js';
+import { documentChunks } from '../../consumers/indexer/index.js';
 import { principalOf, routeScope } from '../auth.js';
 import { documentEvents } from '../event-log.js';
 import {

@@ -1,16 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { Static } from 'typebox';
-import Type from 'typebox';
-import { Token } from '../../contracts/index.js';
-import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/fusion.js';
-import {
-  deleteFusion,
-  getFusion,
-  setFusion,
-  type FusionSetting,
-} from '../../consumers/indexer/fusion-store.js';
-import { queryTerms, search } from '../../consumers/indexer/search.js';
-import type { SelfCalibrator } from '../../consumers/indexer/self-calibrator.js';
+import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/index.js';
+import { getFusion } from '../../consumers/indexer/index.js';
+import { queryTerms, search } from '../../consumers/indexer/index.js';
+import type { SelfCalibrator } from '../../consumers/indexer/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
@@ -21,14 +14,9 @@ import { QueryEmbedding, type QueryEmbeddingOptions } from '../query-embedding.j
 import type { FusionUsed } from '../schemas.js';
 import { notVisible } from './documents.js';
 import { inSpan } from '../../tracing/index.js';
-import {
-  ErrorResponse,
-  FusionSettingBody,
-  FusionSettingResponse,
-  SearchRequest,
-  SearchResponse,
-  SelfCalibrationResponse,
-} from '../schemas.js';
+import { ErrorResponse, SearchRequest, SearchResponse } from '../schemas.js';
+import { cached } from './cached.js';
+import { registerFusionRoutes, sourceOf } from './fusion.js';
 
 export interface SearchRouteOptions {
   sql: Sql;
@@ -44,47 +32,6 @@ export interface SearchRouteOptions {
   /** Read-your-writes: documents' versions waited for (minVersion, consistentWith). */
   waiters?: DocumentWaiters;
 }
-
-/** Remembers answers for two seconds: a change reaches every API process that quickly. */
-function cached<T>(load: (tenant: string, collection: string, extra: string) => Promise<T>) {
-  const cache = new Map<string, { value: T; at: number }>();
-  const get = async (tenant: string, collection: string, extra = ''): Promise<T> => {
-    const key = `${tenant}\u0000${collection}\u0000${extra}`;
-    const hit = cache.get(key);
-    if (hit && Date.now() - hit.at < 2_000) return hit.value;
-    const value = await load(tenant, collection, extra);
-    if (cache.size > 10_000) cache.clear();
-    cache.set(key, { value, at: Date.now() });
-    return value;
-  };
-  return Object.assign(get, { clear: () => cache.clear() });
-}
-
-/**
- * Where a stored weight came from: chosen on generated queries (self-calibration), on
- * judged ones (sluice eval), set by hand, or none stored.
- */
-const sourceOf = (stored: FusionSetting | undefined) =>
-  stored
-    ? stored.calibration
-      ? stored.calibration.source === 'self-calibrated'
-        ? ('self-calibrated' as const)
-        : ('calibrated' as const)
-      : ('configured' as const)
-    : ('default' as const);
-
-const CollectionParams = Type.Object({ collection: Token });
-/** What the admin routes that change a weight answer. */
-const fusionWriteResponse = {
-  200: FusionSettingResponse,
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-};
-const ModelQuery = Type.Object(
-  { model: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })) },
-  { additionalProperties: false },
-);
 
 export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions): void {
   const queues = new Map(
@@ -242,125 +189,10 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
       };
     },
   );
-
-  const describe = async (tenant: string, collection: string, model: string | undefined) => {
-    const embedder = await embedderFor(tenant, collection, model, '/model');
-    const stored = await getFusion(o.sql, tenant, collection, embedder.spec.id);
-    return {
-      collection,
-      model: embedder.spec.id,
-      vectorWeight: stored?.vectorWeight ?? DEFAULT_VECTOR_WEIGHT,
-      source: sourceOf(stored),
-      calibration: stored?.calibration ?? null,
-      updatedAt: stored?.updatedAt.toISOString() ?? null,
-    };
-  };
-
-  app.get<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
-    '/v1/collections/:collection/fusion',
-    {
-      config: routeScope.plain,
-      schema: {
-        tags: ['search'],
-        summary: "The hybrid fusion weight a collection's searches use with a model",
-        params: CollectionParams,
-        querystring: ModelQuery,
-        response: { 200: FusionSettingResponse, 400: ErrorResponse, 401: ErrorResponse },
-      },
-    },
-    async (request) =>
-      describe(principalOf(request).tenant, request.params.collection, request.query.model),
-  );
-
-  app.put<{ Params: Static<typeof CollectionParams>; Body: Static<typeof FusionSettingBody> }>(
-    '/v1/collections/:collection/fusion',
-    {
-      config: routeScope.admin,
-      schema: {
-        tags: ['search'],
-        summary:
-          "Sets a collection's hybrid fusion weight for a model (sluice eval --calibrate does this)",
-        params: CollectionParams,
-        body: FusionSettingBody,
-        response: fusionWriteResponse,
-      },
-    },
-    async (request) => {
-      const { tenant } = principalOf(request);
-      const { collection } = request.params;
-      const embedder = await embedderFor(tenant, collection, request.body.model, '/model');
-      await setFusion(
-        o.sql,
-        { tenant, collection, modelId: embedder.spec.id },
-        request.body.vectorWeight,
-        request.body.calibration ?? null,
-      );
-      fusion.clear();
-      return describe(tenant, collection, request.body.model);
-    },
-  );
-
-  const calibrator = o.calibrator;
-  if (calibrator)
-    app.post<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
-      '/v1/collections/:collection/fusion/calibrate',
-      {
-        config: routeScope.admin,
-        schema: {
-          tags: ['search'],
-          summary:
-            "Self-calibrates a collection's hybrid fusion weight for a model now, on queries made from its own text",
-          description:
-            'Stores the weight unless one calibrated on judged queries (sluice eval --calibrate) or set by hand is stored: those win. ' +
-            'It also runs by itself when a collection gets its first 50 chunks of a model and whenever it doubles or halves.',
-          params: CollectionParams,
-          querystring: ModelQuery,
-          response: {
-            200: SelfCalibrationResponse,
-            400: ErrorResponse,
-            401: ErrorResponse,
-            403: ErrorResponse,
-            409: ErrorResponse,
-          },
-        },
-      },
-      async (request) => {
-        const { tenant } = principalOf(request);
-        const { collection } = request.params;
-        const embedder = await embedderFor(tenant, collection, request.query.model, '/model');
-        const { calibration, stored } = await calibrator.run({
-          tenant,
-          collection,
-          modelId: embedder.spec.id,
-        });
-        fusion.clear();
-        return {
-          ...(await describe(tenant, collection, request.query.model)),
-          selfCalibration: calibration as unknown as Record<string, unknown>,
-          stored,
-        };
-      },
-    );
-
-  app.delete<{ Params: Static<typeof CollectionParams>; Querystring: Static<typeof ModelQuery> }>(
-    '/v1/collections/:collection/fusion',
-    {
-      config: routeScope.admin,
-      schema: {
-        tags: ['search'],
-        summary: "Forgets a collection's fusion weight for a model: searches use the default",
-        params: CollectionParams,
-        querystring: ModelQuery,
-        response: fusionWriteResponse,
-      },
-    },
-    async (request) => {
-      const { tenant } = principalOf(request);
-      const { collection } = request.params;
-      const embedder = await embedderFor(tenant, collection, request.query.model, '/model');
-      await deleteFusion(o.sql, { tenant, collection, modelId: embedder.spec.id });
-      fusion.clear();
-      return describe(tenant, collection, request.query.model);
-    },
-  );
+  registerFusionRoutes(app, {
+    sql: o.sql,
+    embedderFor,
+    fusion,
+    ...(o.calibrator ? { calibrator: o.calibrator } : {}),
+  });
 }

@@ -4,7 +4,7 @@ import Type from 'typebox';
 import { Token } from '../../contracts/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
-import { checkTarget, type WebhookAllowlist } from '../../output/ssrf.js';
+import { checkTarget, type WebhookAllowlist } from '../../output/index.js';
 import {
   createSubscription,
   deleteSubscription,
@@ -15,7 +15,7 @@ import {
   rotateCallbackSecret,
   rotateSubscriptionSecret,
   webhookEventTypes,
-} from '../../output/subscriptions.js';
+} from '../../output/index.js';
 import { principalOf, routeScope } from '../auth.js';
 import { ErrorResponse } from '../schemas.js';
 

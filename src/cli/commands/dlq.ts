@@ -5,7 +5,7 @@ import {
   type DeadLetterSummary,
   type RedriveProgress,
 } from '../../dead-letters/index.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';

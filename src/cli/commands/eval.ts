@@ -3,8 +3,8 @@ import { Command, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Config } from '../../config/index.js';
 import { SluiceError } from '../../errors/index.js';
-import { ApiClient, type Mode } from '../../eval/client.js';
-import { evaluate, type EvalReport, type Progress } from '../../eval/evaluate.js';
+import { ApiClient, type Mode } from '../../eval/index.js';
+import { evaluate, type EvalReport, type Progress } from '../../eval/index.js';
 
 interface Opts {
   url?: string;

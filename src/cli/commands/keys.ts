@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createKey, listKeys, revokeKey } from '../../api/keys.js';
+import { createKey, listKeys, revokeKey } from '../../api/index.js';
 import type { Config } from '../../config/index.js';
 import {
   createDatabase,

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Command } from 'commander';
-import { activateModel, activeAssignments, coverage } from '../../api/active-models.js';
+import { activateModel, activeAssignments, coverage } from '../../api/index.js';
 import type { Config } from '../../config/index.js';
-import { dropModelIndex, indexedPerModel } from '../../consumers/indexer/models.js';
+import { dropModelIndex, indexedPerModel } from '../../consumers/indexer/index.js';
 import {
   createDatabase,
   dbUnavailable,

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { startConfiguredTracing } from '../../app/tracing.js';
+import { startConfiguredTracing } from '../../app/index.js';
 import { Command, Option } from 'commander';
 import type { Config } from '../../config/index.js';
 import { SluiceError } from '../../errors/index.js';

@@ -7,7 +7,7 @@ import {
   isTransientDbError,
   runMigrations,
 } from '../../db/index.js';
-import { dropPrevious } from '../../db/shadow.js';
+import { dropPrevious } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { createLogger } from '../../logger.js';
 import { connectNats } from '../../nats/index.js';

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { roleNames, type Config, type Role } from '../../config/index.js';
 import { createLogger, wantsPretty } from '../../logger.js';
-import { startApp } from '../../app/start.js';
-import { startConfiguredTracing } from '../../app/tracing.js';
+import { startApp } from '../../app/index.js';
+import { startConfiguredTracing } from '../../app/index.js';
 
 export function startCommand(config: () => Config): Command {
   return new Command('start')

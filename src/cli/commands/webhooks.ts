@@ -1,13 +1,13 @@
 import { Command, Option } from 'commander';
 import type { Config } from '../../config/index.js';
 import { SluiceError } from '../../errors/index.js';
-import { WebhookAllowlist, checkTarget } from '../../output/ssrf.js';
+import { WebhookAllowlist, checkTarget } from '../../output/index.js';
 import {
   createSubscription,
   deleteSubscription,
   listSubscriptions,
   webhookEventTypes,
-} from '../../output/subscriptions.js';
+} from '../../output/index.js';
 import { withDb } from './keys.js';
 
 const list = (raw: string | undefined): string[] =>

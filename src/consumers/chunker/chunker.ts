@@ -11,11 +11,11 @@ import {
 } from '../../contracts/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
-import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
+import { claimCheckPrefix, type ClaimCheck } from '../../producers/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
-import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
-import { decodeDocumentEvent, decodePipelineEvent } from '../../runtime/decode.js';
-import type { PipelinePublisher } from '../../runtime/publisher.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/index.js';
+import { decodeDocumentEvent, decodePipelineEvent } from '../../runtime/index.js';
+import type { PipelinePublisher } from '../../runtime/index.js';
 import type { TextChunk } from './split.js';
 
 export interface ChunkerOptions {

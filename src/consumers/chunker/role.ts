@@ -1,22 +1,41 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
 import { SluiceError } from '../../errors/index.js';
 import { ensureModel, loadTokenizer } from '../../models/index.js';
-import { ClaimCheck } from '../../producers/sdk/index.js';
+import { ClaimCheck } from '../../producers/index.js';
 import { Subjects, bodiesBucket, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { chunkerHandler, parsedChunkerHandler, type ChunkerOptions } from './chunker.js';
 import { Splitter } from './splitter.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the chunker role reads (app/start.ts passes them from Config). */
+export type ChunkerSettings = RuntimeSettings &
+  Pick<
+    Config,
+    | 'allowRemoteModels'
+    | 'chunkMaxTokens'
+    | 'chunkOverlapTokens'
+    | 'maxMessageBytes'
+    | 'modelDtype'
+    | 'models'
+    | 'modelsDir'
+    | 'namespace'
+  >;
 
 /**
  * The chunker role. It splits with the tokenizer of the first configured model, within
  * the smallest token limit of all configured models, so every embedder can read every
  * chunk whole.
  */
-export async function startChunkerRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startChunkerRole(
+  ctx: RoleContext,
+  config: ChunkerSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'chunker' });
   const specs = await Promise.all(
     config.models.map((m) =>

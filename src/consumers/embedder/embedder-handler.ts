@@ -11,10 +11,10 @@ import {
 import type { Embedder } from '../../models/index.js';
 import type { Subjects } from '../../topology/index.js';
 
-import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
-import { decodePipelineEvent } from '../../runtime/decode.js';
-import { timeSlicer } from '../../runtime/time-slice.js';
-import type { PipelinePublisher } from '../../runtime/publisher.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/index.js';
+import { decodePipelineEvent } from '../../runtime/index.js';
+import { timeSlicer } from '../../runtime/index.js';
+import type { PipelinePublisher } from '../../runtime/index.js';
 import { inSpan, linksTo } from '../../tracing/index.js';
 import type { EmbeddingCache } from './cache.js';
 

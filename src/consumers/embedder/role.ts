@@ -1,18 +1,36 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
 import { Embedder, ensureModel } from '../../models/index.js';
 import { Subjects, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { EmbeddingCache } from './cache.js';
 import { embedderHandler } from './embedder-handler.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the embedder role reads (app/start.ts passes them from Config). */
+export type EmbedderSettings = RuntimeSettings &
+  Pick<
+    Config,
+    | 'allowRemoteModels'
+    | 'embedBatchSize'
+    | 'embedBatchWait'
+    | 'embedProvider'
+    | 'embedThreads'
+    | 'modelDtype'
+    | 'models'
+    | 'modelsDir'
+    | 'namespace'
+  >;
 
 /** The embedder role: one consumer (and one onnxruntime session) per configured model. */
 export async function startEmbedderRole(
   ctx: RoleContext,
+  config: EmbedderSettings,
 ): Promise<RoleHandle & { handlers: ReturnType<typeof embedderHandler>[]; embedders: Embedder[] }> {
-  const { config, nc } = ctx;
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'embedder' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:embedder' });

@@ -1,4 +1,4 @@
-import { bytea } from '../../db/types.js';
+import { bytea } from '../../db/index.js';
 import { pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**

@@ -4,7 +4,9 @@ import { collectionModels, coverage } from '../../api/active-models.js';
 import { packVectors, type VectorsV1 } from '../../contracts/index.js';
 import type { Sql } from '../../db/index.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
-import { coverageCounts, dropModelRows, VectorIndex } from './store.js';
+import { coverageCounts } from './coverage.js';
+import { dropModelRows } from './models.js';
+import { VectorIndex } from './store.js';
 
 // The coverage counter that GET /v1/models reads must equal what counting every
 // document's chunks says, after each kind of write the indexer makes: a document whose

@@ -1,11 +1,11 @@
 import type { VectorsV1 } from '../../contracts/index.js';
 import { chunksIndexedTotal } from '../../metrics.js';
 import type { Subjects } from '../../topology/index.js';
-import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/index.js';
 import { inSpan, linksTo } from '../../tracing/index.js';
-import { decodePipelineEvent } from '../../runtime/decode.js';
-import { timeSlicer } from '../../runtime/time-slice.js';
-import type { PipelinePublisher } from '../../runtime/publisher.js';
+import { decodePipelineEvent } from '../../runtime/index.js';
+import { timeSlicer } from '../../runtime/index.js';
+import type { PipelinePublisher } from '../../runtime/index.js';
 import type { VectorIndex } from './store.js';
 
 export interface IndexerHandlerOptions {

@@ -1,5 +1,5 @@
 import type { Sql } from '../../db/index.js';
-import { dropModelRows, hnswIndexName } from './store.js';
+import { hnswIndexName } from './hnsw-index.js';
 
 /**
  * What the indexer's tables hold per embedding model: the model's own questions about
@@ -31,4 +31,22 @@ export async function dropModelIndex(sql: Sql, model: string): Promise<number> {
   for (const { model_id } of ids)
     await sql.unsafe(`DROP INDEX IF EXISTS ${hnswIndexName(model_id)}`);
   return dropModelRows(sql, `${model}@%`);
+}
+/**
+ * Deletes every row of the models whose id is LIKE `pattern` (vector and keyword index,
+ * coverage),
+ * for `sluice models retire`. Returns the chunk rows deleted.
+ */
+export async function dropModelRows(sql: Sql, pattern: string): Promise<number> {
+  return sql.begin(async (txn) => {
+    const tx = txn as unknown as Sql;
+    const scopes = tx`SELECT scope FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM keyword_postings WHERE scope IN (${scopes})`;
+    await tx`DELETE FROM keyword_terms WHERE scope IN (${scopes})`;
+    await tx`DELETE FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM index_coverage WHERE model_id LIKE ${pattern}`;
+    const chunks = await tx`DELETE FROM index_chunks WHERE model_id LIKE ${pattern}`;
+    await tx`DELETE FROM index_documents WHERE model_id LIKE ${pattern}`;
+    return chunks.count;
+  });
 }

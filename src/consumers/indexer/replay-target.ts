@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Sql } from '../../db/index.js';
-import { LIVE, qualified, tablesIn } from '../../db/shadow.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
-import type { ReplayTarget } from '../../runtime/replay-target.js';
+import { LIVE, qualified, tablesIn } from '../../db/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
+import type { ReplayTarget } from '../../runtime/index.js';
 import { Subjects } from '../../topology/index.js';
 import { indexerHandler } from './indexer-handler.js';
 import { hnswIndexSql, indexTables, VectorIndex } from './store.js';

@@ -1,15 +1,23 @@
-import type { RoleContext, RoleHandle } from '../../runtime/role.js';
+import type { RoleContext, RoleHandle } from '../../runtime/index.js';
 import { Subjects, durables } from '../../topology/index.js';
-import { DurableConsumer } from '../../runtime/consumer.js';
-import { runtimeDeps } from '../../runtime/deps.js';
-import { reportFailedStage } from '../../runtime/failed-status.js';
-import { PipelinePublisher } from '../../runtime/publisher.js';
+import { DurableConsumer } from '../../runtime/index.js';
+import { runtimeDeps } from '../../runtime/index.js';
+import { reportFailedStage } from '../../runtime/index.js';
+import { PipelinePublisher } from '../../runtime/index.js';
 import { indexerHandler } from './indexer-handler.js';
 import { VectorIndex } from './store.js';
+import type { Config } from '../../config/index.js';
+import type { RuntimeSettings } from '../../runtime/index.js';
+
+/** The settings the indexer role reads (app/start.ts passes them from Config). */
+export type IndexerSettings = RuntimeSettings & Pick<Config, 'namespace'>;
 
 /** The indexer role: vectors into pgvector. */
-export async function startIndexerRole(ctx: RoleContext): Promise<RoleHandle> {
-  const { config, nc } = ctx;
+export async function startIndexerRole(
+  ctx: RoleContext,
+  config: IndexerSettings,
+): Promise<RoleHandle> {
+  const { nc } = ctx;
   const logger = ctx.logger.child({ module: 'indexer' });
   const subjects = new Subjects(config.namespace);
   const publisher = new PipelinePublisher({ nc, source: 'urn:sluice:indexer' });

@@ -1,8 +1,8 @@
 import type { Sql } from '../../db/index.js';
-import { chooseWeight, GRID } from '../../eval/choose-weight.js';
-import { mean } from '../../eval/metrics.js';
-import { holdOut } from '../../eval/pseudo-queries.js';
-import { scoreWeights, type JudgedQuery, type Passage } from '../../eval/score-weights.js';
+import { chooseWeight, GRID } from '../../eval/index.js';
+import { mean } from '../../eval/index.js';
+import { holdOut } from '../../eval/index.js';
+import { scoreWeights, type JudgedQuery, type Passage } from '../../eval/index.js';
 
 /** What self-calibration stores in `search_fusion.calibration`, and answers. */
 export interface SelfCalibration {

@@ -1,41 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { Sql } from '../../db/index.js';
-import { copyHeader, copyRow, copyTrailer } from '../../db/copy-binary.js';
-import { unpackVectors, type VectorsV1 } from '../../contracts/index.js';
-import {
-  KeywordIndex,
-  keywordTables,
-  type ChunkKeys,
-  type KeywordTables,
-} from './keyword-index.js';
+import type { VectorsV1 } from '../../contracts/index.js';
+import { hnswIndexSql } from './hnsw-index.js';
+import { indexTables, type IndexTables } from './index-tables.js';
+import { KeywordIndex, type ChunkKeys } from './keyword-index.js';
+import { upsertChunks } from './upsert-chunks.js';
+
+export { hnswIndexName, hnswIndexSql } from './hnsw-index.js';
+export { indexTables, type IndexTables } from './index-tables.js';
 
 export type ApplyOutcome = 'applied' | 'stale';
-
-/** Chunk rows encoded between two turns of the event loop (see upsertChunks). */
-const UPSERT_SLICE = 128;
-
-/** Literal for SQL built from a value we validated ourselves (model ids). */
-const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-
-/** A model's partial HNSW index (cosine) on a chunks table, named the same in every schema. */
-export function hnswIndexSql(
-  modelId: string,
-  dimensions: number,
-  chunks = indexTables.chunks,
-): string {
-  const table = chunks
-    .split('.')
-    .map((p) => `"${p}"`)
-    .join('.');
-  return (
-    `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON ${table} ` +
-    `USING hnsw ((embedding::vector(${Math.trunc(dimensions)})) vector_cosine_ops) WHERE model_id = ${literal(modelId)}`
-  );
-}
-
-export function hnswIndexName(modelId: string): string {
-  return `index_chunks_hnsw_${createHash('sha256').update(modelId).digest('hex').slice(0, 16)}`;
-}
 
 /**
  * The vector index in PostgreSQL + pgvector, written by the indexer only.
@@ -46,20 +19,6 @@ export function hnswIndexName(modelId: string): string {
  * tombstone row, so a late older update can never bring the document back. Chunk rows
  * are upserted only over rows of the same or an older version.
  */
-export interface IndexTables extends KeywordTables {
-  documents: string;
-  chunks: string;
-  /** Complete documents per (tenant, collection, model): see {@link VectorIndex.apply}. */
-  coverage: string;
-}
-
-export const indexTables: IndexTables = {
-  documents: 'index_documents',
-  chunks: 'index_chunks',
-  coverage: 'index_coverage',
-  ...keywordTables,
-};
-
 export class VectorIndex {
   private readonly indexed = new Set<string>();
   private readonly keywords: KeywordIndex;
@@ -285,7 +244,7 @@ export class VectorIndex {
             AND x.chunk_index >= u.n`;
       }
       if (chunkRows.length > 0) {
-        await this.upsertChunks(tx, chunkRows);
+        await upsertChunks(tx, this.tables.chunks, chunkRows);
         if (keywords) await this.keywords.add(tx, exact);
       }
       await this.countCoverage(tx, completeBefore, await complete());
@@ -314,154 +273,4 @@ export class VectorIndex {
                            ${rows.map((r) => r[2])}::text[], ${rows.map((r) => r[3])}::int[])
       ON CONFLICT (tenant, collection, model_id) DO UPDATE SET documents = x.documents + EXCLUDED.documents`;
   }
-
-  /**
-   * Upserts chunk rows through a temporary stage table loaded with binary COPY (vectors
-   * as float4, no text formatting here or parsing in pgvector), then one INSERT … ON
-   * CONFLICT from it. Rows are encoded a slice at a time, giving the event loop a turn
-   * between slices: a batch of big documents is thousands of rows.
-   */
-  private async upsertChunks(tx: Sql, rows: { p: VectorsV1; j: number }[]): Promise<void> {
-    await tx`
-      CREATE TEMP TABLE IF NOT EXISTS sluice_chunk_stage (
-        m text, t text, c text, d text, i int4, id text, v int8, h text, tx text, hd jsonb,
-        pg jsonb, ti text, ur text, md jsonb, e vector) ON COMMIT DELETE ROWS`;
-    // Each part's vectors are unpacked once.
-    const unpacked = new Map<VectorsV1, Float32Array[]>();
-    const vector = ({ p, j }: { p: VectorsV1; j: number }): Float32Array => {
-      let v = unpacked.get(p);
-      if (!v) {
-        v = unpackVectors(p.vectors, p.chunks.length, p.dimensions);
-        unpacked.set(p, v);
-      }
-      return v[j]!;
-    };
-    const copy = await tx`COPY sluice_chunk_stage FROM STDIN (FORMAT binary)`.writable();
-    const done = new Promise<void>((resolve, reject) => {
-      copy.once('finish', resolve);
-      copy.once('error', reject);
-    });
-    const write = (b: Buffer): Promise<void> =>
-      new Promise((resolve, reject) => copy.write(b, (err) => (err ? reject(err) : resolve())));
-    await write(copyHeader());
-    for (let s = 0; s < rows.length; s += UPSERT_SLICE) {
-      const slice = rows.slice(s, s + UPSERT_SLICE).map((r) => {
-        const c = r.p.chunks[r.j]!;
-        return copyRow([
-          { text: r.p.model },
-          { text: r.p.tenant },
-          { text: r.p.collection },
-          { text: r.p.documentId },
-          { int4: c.index },
-          { text: c.id },
-          { int8: r.p.version },
-          { text: c.hash },
-          { text: c.text },
-          { jsonb: JSON.stringify(c.headings) },
-          { jsonb: JSON.stringify(c.pages ?? []) },
-          { text: r.p.document.title ?? null },
-          { text: r.p.document.uri ?? null },
-          { jsonb: JSON.stringify(r.p.document.metadata ?? {}) },
-          { vector: vector(r) },
-        ]);
-      });
-      await write(Buffer.concat(slice));
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    copy.end(copyTrailer());
-    await done;
-    await tx`
-      INSERT INTO ${tx(this.tables.chunks)} AS x (model_id, tenant, collection, document_id, chunk_index, chunk_id, version,
-                                content_hash, text, headings, pages, title, uri, metadata, embedding, tsv)
-      SELECT m, t, c, d, i, id, v, h, tx, ARRAY(SELECT jsonb_array_elements_text(hd)),
-             ARRAY(SELECT jsonb_array_elements_text(pg)::int), ti, ur, md, e,
-             to_tsvector('english'::regconfig,
-               coalesce(ti, '') || ' ' || array_to_string(ARRAY(SELECT jsonb_array_elements_text(hd)), ' ') || ' ' || tx)
-      FROM sluice_chunk_stage
-      ON CONFLICT (model_id, tenant, collection, document_id, chunk_index) DO UPDATE SET
-        chunk_id = EXCLUDED.chunk_id, version = EXCLUDED.version, content_hash = EXCLUDED.content_hash,
-        text = EXCLUDED.text, headings = EXCLUDED.headings, pages = EXCLUDED.pages, title = EXCLUDED.title, uri = EXCLUDED.uri,
-        metadata = EXCLUDED.metadata, embedding = EXCLUDED.embedding, tsv = EXCLUDED.tsv
-      WHERE x.version <= EXCLUDED.version`;
-    // The stage empties itself at commit (ON COMMIT DELETE ROWS), and a rolled-back
-    // transaction's rows were never there.
-  }
-}
-
-/**
- * Deletes every row of the models whose id is LIKE `pattern` (vector and keyword index,
- * coverage),
- * for `sluice models retire`. Returns the chunk rows deleted.
- */
-export async function dropModelRows(sql: Sql, pattern: string): Promise<number> {
-  return sql.begin(async (txn) => {
-    const tx = txn as unknown as Sql;
-    const scopes = tx`SELECT scope FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
-    await tx`DELETE FROM keyword_postings WHERE scope IN (${scopes})`;
-    await tx`DELETE FROM keyword_terms WHERE scope IN (${scopes})`;
-    await tx`DELETE FROM keyword_scopes WHERE model_id LIKE ${pattern}`;
-    await tx`DELETE FROM index_coverage WHERE model_id LIKE ${pattern}`;
-    const chunks = await tx`DELETE FROM index_chunks WHERE model_id LIKE ${pattern}`;
-    await tx`DELETE FROM index_documents WHERE model_id LIKE ${pattern}`;
-    return chunks.count;
-  });
-}
-
-export interface ChunkRow {
-  modelId: string;
-  chunkIndex: number;
-  version: number;
-  text: string;
-  headings: string[];
-  /** Pages of a paged file the chunk comes from (empty otherwise). */
-  pages: number[];
-}
-
-/** A document's chunks as each model's index holds them, in order (at most `limit`). */
-export async function documentChunks(
-  sql: Sql,
-  ref: { tenant: string; collection: string; documentId: string },
-  limit = 500,
-): Promise<ChunkRow[]> {
-  const rows = await sql<
-    {
-      model_id: string;
-      chunk_index: number;
-      version: string;
-      text: string;
-      headings: string[];
-      pages: number[];
-    }[]
-  >`
-    SELECT model_id, chunk_index, version, text, headings, pages FROM index_chunks
-    WHERE tenant = ${ref.tenant} AND collection = ${ref.collection} AND document_id = ${ref.documentId}
-    ORDER BY model_id, chunk_index LIMIT ${limit}`;
-  return rows.map((r) => ({
-    modelId: r.model_id,
-    chunkIndex: r.chunk_index,
-    version: Number(r.version),
-    text: r.text,
-    headings: r.headings,
-    pages: r.pages,
-  }));
-}
-
-/**
- * Documents each model's index holds complete, per collection of a tenant, from the
- * counter the indexer keeps (one query, whatever the number of documents): collection →
- * model id → documents.
- */
-export async function coverageCounts(
-  sql: Sql,
-  tenant: string,
-): Promise<Map<string, Map<string, number>>> {
-  const rows = await sql<{ collection: string; model_id: string; documents: number }[]>`
-    SELECT collection, model_id, documents FROM ${sql(indexTables.coverage)} WHERE tenant = ${tenant}`;
-  const out = new Map<string, Map<string, number>>();
-  for (const r of rows) {
-    const byModel = out.get(r.collection) ?? new Map<string, number>();
-    byModel.set(r.model_id, r.documents);
-    out.set(r.collection, byModel);
-  }
-  return out;
 }

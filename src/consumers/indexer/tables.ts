@@ -12,7 +12,7 @@ import {
   text,
   timestamp,
 } from 'drizzle-orm/pg-core';
-import { anyVector, tsvector } from '../../db/types.js';
+import { anyVector, tsvector } from '../../db/index.js';
 
 /**
  * The indexer's view of each document, per model: the newest version it has applied

@@ -1,10 +1,10 @@
 import type { DocumentParsedV1, SluiceEvent } from '../../contracts/index.js';
 import { SluiceError, isSluiceError } from '../../errors/index.js';
-import { claimCheckPrefix, type ClaimCheck } from '../../producers/sdk/index.js';
+import { claimCheckPrefix, type ClaimCheck } from '../../producers/index.js';
 import type { DocRef, Subjects } from '../../topology/index.js';
-import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/consumer.js';
-import { decodeDocumentEvent } from '../../runtime/decode.js';
-import type { PipelinePublisher } from '../../runtime/publisher.js';
+import { inDelivery, type BatchHandler, type Delivery } from '../../runtime/index.js';
+import { decodeDocumentEvent } from '../../runtime/index.js';
+import type { PipelinePublisher } from '../../runtime/index.js';
 import type { ParsedFile } from './parse-file.js';
 
 export interface ParserOptions {

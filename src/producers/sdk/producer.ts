@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { JetStreamApiError, jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { MsgHdrs, NatsConnection } from '@nats-io/transport-node';
 import { context, trace } from '@opentelemetry/api';
 import {
@@ -12,10 +12,13 @@ import {
   type FileRef,
   type SluiceEvent,
 } from '../../contracts/index.js';
-import { SluiceError, isSluiceError, type ErrorCode } from '../../errors/index.js';
+import { SluiceError } from '../../errors/index.js';
 import type { Logger } from '../../logger.js';
 import { Subjects, bodiesBucket, filesBucket } from '../../topology/index.js';
 import { ClaimCheck, claimCheckPrefix } from './claim-check.js';
+import { dedupeId } from './dedupe-id.js';
+import { publishBatch, type BatchOptions, type BatchSummary } from './publish-batch.js';
+import { publishError } from './publish-error.js';
 import { backoffDelay, isTransientPublishError } from '../../nats/index.js';
 import { retryUntil } from '../../retry-until.js';
 import { extractTrace, sendSpan } from '../../tracing/index.js';
@@ -56,25 +59,6 @@ export interface PublishResult {
   seq: number;
   duplicate: boolean;
 }
-
-export type BatchStatus = 'accepted' | 'duplicate' | 'rejected' | 'failed';
-
-export interface BatchResult {
-  index: number;
-  id: string | undefined;
-  status: BatchStatus;
-  seq?: number;
-  error?: { code: ErrorCode; message: string; pointer?: string };
-}
-
-export interface BatchOptions {
-  /** Publishes awaiting their ack at once: the memory and backpressure bound. @defaultValue 256 */
-  maxInFlight?: number;
-  onResult?: (result: BatchResult) => void;
-  signal?: AbortSignal;
-}
-
-export type BatchSummary = Record<BatchStatus, number> & { total: number };
 
 /**
  * The typed way into Sluice. Validates every event against its contract before it
@@ -197,25 +181,7 @@ export class Producer {
       );
       return { id: event.id, subject, seq: ack.seq, duplicate: ack.duplicate };
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === 10071) {
-        const actual = Number(/(\d+)\s*$/.exec(err.message)?.[1] ?? NaN);
-        throw new SluiceError(
-          'VERSION_CONFLICT',
-          `document ${event.data.collection}/${event.data.documentId} is at version ${Number.isNaN(actual) ? 'unknown' : actual}, not ${options.expectedVersion}`,
-          {
-            cause: err,
-            details: {
-              expected: options.expectedVersion,
-              actual: Number.isNaN(actual) ? null : actual,
-            },
-          },
-        );
-      }
-      throw new SluiceError(
-        'PUBLISH_FAILED',
-        `could not publish event ${event.id} to ${subject}: ${(err as Error).message}`,
-        { cause: err },
-      );
+      throw publishError(err, event, subject, options.expectedVersion);
     }
   }
 
@@ -224,81 +190,11 @@ export class Producer {
    * bounded however long the input is, and a slow server slows the reader down.
    * Each event gets its own result; one bad event never stops the others.
    */
-  async publishBatch(
+  publishBatch(
     events: Iterable<unknown> | AsyncIterable<unknown>,
     options: BatchOptions = {},
   ): Promise<BatchSummary> {
-    const maxInFlight = options.maxInFlight ?? 256;
-    const summary: BatchSummary = { total: 0, accepted: 0, duplicate: 0, rejected: 0, failed: 0 };
-    // A counting semaphore: one waiter woken per completed publish (Promise.race over
-    // the in-flight set would attach a handler to every pending publish, each time).
-    let active = 0;
-    let wake: (() => void) | undefined;
-    const settle = (r: BatchResult): void => {
-      summary[r.status]++;
-      options.onResult?.(r);
-      active--;
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const slot = (): Promise<void> => new Promise<void>((r) => (wake = r));
-    let index = 0;
-    const send = (input: unknown): void => {
-      const i = index++;
-      summary.total++;
-      active++;
-      this.publish(input).then(
-        (r) =>
-          settle({
-            index: i,
-            id: r.id,
-            status: r.duplicate ? 'duplicate' : 'accepted',
-            seq: r.seq,
-          }),
-        (err: unknown) => {
-          const id =
-            typeof input === 'object' && input !== null
-              ? (input as { id?: unknown }).id
-              : undefined;
-          settle(this.failure(i, typeof id === 'string' ? id : undefined, err));
-        },
-      );
-    };
-    if (Symbol.asyncIterator in events) {
-      for await (const input of events) {
-        if (options.signal?.aborted) break;
-        while (active >= maxInFlight) await slot();
-        send(input);
-      }
-    } else {
-      for (const input of events) {
-        if (options.signal?.aborted) break;
-        while (active >= maxInFlight) await slot();
-        send(input);
-      }
-    }
-    while (active > 0) await slot();
-    return summary;
-  }
-
-  private failure(index: number, id: string | undefined, err: unknown): BatchResult {
-    if (isSluiceError(err)) {
-      const pointer = typeof err.details?.pointer === 'string' ? err.details.pointer : undefined;
-      const status: BatchStatus =
-        err.retryable || err.code === 'VERSION_CONFLICT' ? 'failed' : 'rejected';
-      return {
-        index,
-        id,
-        status,
-        error: {
-          code: err.code,
-          message: err.message,
-          ...(pointer === undefined ? {} : { pointer }),
-        },
-      };
-    }
-    return { index, id, status: 'failed', error: { code: 'INTERNAL', message: String(err) } };
+    return publishBatch((input) => this.publish(input), events, options);
   }
 
   /** Validation and enrichment: producers reject bad events before anything is published. */
@@ -426,15 +322,4 @@ export class Producer {
       );
     }
   }
-}
-
-/**
- * The JetStream message id that deduplicates an event: its id within its tenant and
- * source (CloudEvents ids are unique per source), never across tenants, so one tenant's
- * id can neither swallow another tenant's event nor reveal its sequence.
- */
-export function dedupeId(event: { id: string; source: string; data: { tenant: string } }): string {
-  return createHash('sha256')
-    .update(`${event.data.tenant}\u0000${event.source}\u0000${event.id}`)
-    .digest('base64url');
 }

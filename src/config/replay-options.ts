@@ -1,0 +1,12 @@
+import { int } from './options.js';
+import { opt } from './option-spec.js';
+
+/** Replay of a projection. */
+export const replayOptions = {
+  replayBatch: opt({
+    env: 'SLUICE_REPLAY_BATCH',
+    default: '500',
+    parse: int(1, 10_000),
+    doc: 'Messages per transaction when a replay rebuilds a projection.',
+  }),
+};

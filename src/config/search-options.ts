@@ -1,0 +1,30 @@
+import { duration, int } from './options.js';
+import { opt } from './option-spec.js';
+
+/** Search: how queries wait for their embedding and how deep the indexes are read. */
+export const searchOptions = {
+  searchQueue: opt({
+    env: 'SLUICE_SEARCH_QUEUE',
+    default: '64',
+    parse: int(1, 100_000),
+    doc: 'Searches that may wait at once for their query to be embedded, per model; more are answered 503 SEARCH_OVERLOADED.',
+  }),
+  searchEmbedTimeout: opt({
+    env: 'SLUICE_SEARCH_EMBED_TIMEOUT',
+    default: '5s',
+    parse: duration,
+    doc: 'How long a search waits for its query to be embedded before it is answered 503 SEARCH_OVERLOADED.',
+  }),
+  searchEf: opt({
+    env: 'SLUICE_SEARCH_EF',
+    default: '100',
+    parse: int(10, 1000),
+    doc: 'hnsw.ef_search of search queries: higher finds more true neighbours, slower.',
+  }),
+  keywordDepth: opt({
+    env: 'SLUICE_KEYWORD_DEPTH',
+    default: '1000',
+    parse: int(10, 10_000_000),
+    doc: 'Postings per query term that keyword search reads in its first round, best first; it reads 4× more per round until no unread posting can enter the top k, so results are exact BM25 whatever the value. See docs/search.md.',
+  }),
+};

@@ -1,0 +1,2 @@
+/** The chunker's public surface: its role. */
+export { startChunkerRole } from './role.js';

@@ -1,0 +1,2 @@
+/** The embedder's public surface: its role. */
+export { startEmbedderRole } from './role.js';

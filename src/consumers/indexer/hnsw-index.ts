@@ -1,0 +1,25 @@
+import { createHash } from 'node:crypto';
+import { indexTables } from './index-tables.js';
+
+/** Literal for SQL built from a value we validated ourselves (model ids). */
+const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** A model's partial HNSW index (cosine) on a chunks table, named the same in every schema. */
+export function hnswIndexSql(
+  modelId: string,
+  dimensions: number,
+  chunks = indexTables.chunks,
+): string {
+  const table = chunks
+    .split('.')
+    .map((p) => `"${p}"`)
+    .join('.');
+  return (
+    `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON ${table} ` +
+    `USING hnsw ((embedding::vector(${Math.trunc(dimensions)})) vector_cosine_ops) WHERE model_id = ${literal(modelId)}`
+  );
+}
+
+export function hnswIndexName(modelId: string): string {
+  return `index_chunks_hnsw_${createHash('sha256').update(modelId).digest('hex').slice(0, 16)}`;
+}
