@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readHeartbeats } from '../src/ops/index.js';
+import { processId, readHeartbeats, startHeartbeat } from '../src/ops/index.js';
+import { createLogger } from '../src/logger.js';
 import type { RunningApp } from '../src/app/start.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { client } from './harness/http.js';
@@ -42,5 +43,26 @@ describe('a worker process: ops server and heartbeat', () => {
     expect(beats[0]).toMatchObject({ pid: process.pid, roles: ['chunker'], openBreakers: [] });
     await app.stop();
     expect(await readHeartbeats(t.nc, t.config.namespace)).toEqual([]);
+  });
+
+  it('lists a process once when its start is retried after a first beat that was written', async () => {
+    // What start.ts does when the first beat times out on a busy cluster: try again.
+    const ns = t.config.namespace;
+    const o = {
+      nc: t.nc,
+      namespace: ns,
+      roles: ['embedder'],
+      breakers: app.ctx.breakers,
+      logger: createLogger({ level: 'silent' }),
+      id: processId(),
+    };
+    const first = await startHeartbeat(o);
+    const retried = await startHeartbeat(o);
+    const embedders = async () =>
+      (await readHeartbeats(t.nc, ns)).filter((b) => b.roles.includes('embedder'));
+    expect((await embedders()).map((b) => b.id)).toEqual([o.id]);
+    await first.stop();
+    await retried.stop();
+    expect(await embedders()).toEqual([]);
   });
 });

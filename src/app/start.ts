@@ -13,7 +13,7 @@ import { labelProcess } from '../metrics.js';
 import { whileNatsRecovers } from '../nats/index.js';
 import { applyTopology, declareTopology } from '../topology/index.js';
 import { closeContext, openContext, type AppContext } from './context.js';
-import { startHeartbeat, startOpsServer } from '../ops/index.js';
+import { processId, startHeartbeat, startOpsServer } from '../ops/index.js';
 import type { RoleHandle } from '../runtime/index.js';
 
 export interface RunningApp {
@@ -74,8 +74,10 @@ export async function startApp(
       const start = starters[role];
       if (start) roles.push(await start(ctx));
     }
+    const id = processId(); // one entry, however many tries the first beat takes
     heartbeat = await whileNatsRecovers(() =>
       startHeartbeat({
+        id,
         nc: ctx.nc,
         namespace: config.namespace,
         roles: config.roles,

@@ -31,6 +31,17 @@ export interface HeartbeatOptions {
   replicas?: number;
   /** Between beats; a process is forgotten three intervals after its last. @defaultValue 5_000 */
   intervalMs?: number;
+  /**
+   * The process's entry (`processId()`). A caller that retries the start passes one id to
+   * every try: a first beat that timed out may still have been written, and a new id
+   * would list the process twice until that entry expires.
+   */
+  id?: string;
+}
+
+/** host-pid-random: the key of one process start's heartbeat. */
+export function processId(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^\w-]/g, '_');
 }
 
 async function openBucket(
@@ -57,7 +68,7 @@ export async function startHeartbeat(o: HeartbeatOptions): Promise<{ stop(): Pro
     ttl: interval * 3,
   });
   const host = hostname();
-  const id = `${host}-${process.pid}-${randomBytes(3).toString('hex')}`.replace(/[^\w-]/g, '_');
+  const id = o.id ?? processId();
   const startedAt = new Date().toISOString();
   const beat = async (): Promise<void> => {
     const h: Heartbeat = {

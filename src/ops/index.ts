@@ -1,5 +1,6 @@
 // The operations surface every process has: probes, the Prometheus scrape, the heartbeat.
 export {
+  processId,
   readHeartbeats,
   startHeartbeat,
   type Heartbeat,
