@@ -80,6 +80,14 @@ export const FileRef = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where Sluice tells the sender that its document is indexed (checked by the outbound guard). */
+const CallbackUrl = Type.String({
+  format: 'uri',
+  pattern: '^https?://',
+  maxLength: 2048,
+  description: 'called when indexed',
+});
+
 export const DocumentFileV1 = Type.Object(
   {
     tenant: Token,
@@ -91,14 +99,7 @@ export const DocumentFileV1 = Type.Object(
     file: FileRef,
     uri: Type.Optional(Type.String({ format: 'uri-reference', maxLength: 4096 })),
     metadata: Type.Optional(Metadata),
-    callbackUrl: Type.Optional(
-      Type.String({
-        format: 'uri',
-        pattern: '^https?://',
-        maxLength: 2048,
-        description: 'called when indexed',
-      }),
-    ),
+    callbackUrl: Type.Optional(CallbackUrl),
   },
   { additionalProperties: false },
 );
@@ -120,14 +121,7 @@ export const DocumentUpsertedV1 = Type.Object(
       }),
     ),
     metadata: Type.Optional(Metadata),
-    callbackUrl: Type.Optional(
-      Type.String({
-        format: 'uri',
-        pattern: '^https?://',
-        maxLength: 2048,
-        description: 'called when indexed',
-      }),
-    ),
+    callbackUrl: Type.Optional(CallbackUrl),
   },
   {
     additionalProperties: false,
