@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 // *.int.test.ts (real nats-server and PostgreSQL) and *.e2e.test.ts (whole processes).
 const servers = {
   globalSetup: ['test/harness/global-setup.ts'],
+  setupFiles: ['test/harness/built-workers.ts'],
   testTimeout: 60_000,
   hookTimeout: 180_000,
 };
