@@ -223,22 +223,27 @@ pg_mode() {
 }
 
 # trixie_deps PKG…: the packages PKG… need, their libraries only (lib*, never the C
-# library itself: the host's runs them), found breadth first in the private apt cache.
+# library itself: the host's runs them), found breadth first in the private apt cache,
+# one apt-cache call per level (each call reads the whole cache: about a second of CPU).
 trixie_deps() {
   local -A seen=()
-  local queue=("$@") pkg dep
-  while [ ${#queue[@]} -gt 0 ]; do
-    pkg=${queue[0]}
-    queue=("${queue[@]:1}")
-    [ -n "${seen[$pkg]:-}" ] && continue
-    seen[$pkg]=1
-    echo "$pkg"
+  local level=("$@") next pkg dep
+  while [ ${#level[@]} -gt 0 ]; do
+    next=()
+    for pkg in "${level[@]}"; do
+      [ -n "${seen[$pkg]:-}" ] && continue
+      seen[$pkg]=1
+      echo "$pkg"
+      next+=("$pkg")
+    done
+    [ ${#next[@]} -gt 0 ] || break
+    level=()
     for dep in $(apt-cache "${APT_OPTS[@]}" depends --no-recommends --no-suggests --no-conflicts \
-      --no-breaks --no-replaces --no-enhances "$pkg" 2>/dev/null |
-      sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p'); do
+      --no-breaks --no-replaces --no-enhances "${next[@]}" 2>/dev/null |
+      sed -n 's/^ *|\{0,1\}\(Pre\)\{0,1\}Depends: \([^<][^ ]*\)$/\2/p' | sort -u); do
       case $dep in
       libc6 | libc-bin | libc-l10n | libc6-*) ;;
-      lib* | "postgresql-client-$PG_MAJOR") queue+=("$dep") ;;
+      lib* | "postgresql-client-$PG_MAJOR") [ -n "${seen[$dep]:-}" ] || level+=("$dep") ;;
       esac
     done
   done
