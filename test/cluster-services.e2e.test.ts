@@ -271,7 +271,9 @@ describe('an R1 stream whose node is stopped past the publish deadline', () => {
       ackWait: 10_000,
       roles: ['chunker', 'embedder', 'indexer'],
     };
-    const jsm = await jetstreamManager(nc, { timeout: 5_000 });
+    // A guard against a hang, not a bound: an R3 group's election outlasts 5 s on a
+    // loaded machine (a consumer's add timed out in one clean-clone run).
+    const jsm = await jetstreamManager(nc, { timeout: 30_000 });
     await createTopologyConcurrently(
       jsm,
       nc,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { applyTopology, type Declared } from '../../src/topology/index.js';
+import { whileNatsRecovers } from '../../src/nats/index.js';
 import { freePorts, startNatsServer, type NatsServerHandle } from './servers.js';
 
 export interface NatsCluster {
@@ -76,7 +77,11 @@ export async function createTopologyConcurrently(
   nc: NatsConnection,
   d: Declared,
 ): Promise<void> {
-  await Promise.all(d.streams.map((s) => jsm.streams.add(s.config)));
-  await Promise.all(d.consumers.map((c) => jsm.consumers.add(c.stream, c.config)));
+  // An add is idempotent, and on a loaded machine one may outlast the API's timeout while
+  // its group elects a leader: try it again rather than fail the test's set-up.
+  const again = <T>(f: () => Promise<T>): Promise<T> =>
+    whileNatsRecovers(f, { deadlineMs: 120_000 });
+  await Promise.all(d.streams.map((s) => again(() => jsm.streams.add(s.config))));
+  await Promise.all(d.consumers.map((c) => again(() => jsm.consumers.add(c.stream, c.config))));
   await applyTopology(jsm, nc, { streams: [], consumers: [], buckets: d.buckets });
 }
