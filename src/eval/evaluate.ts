@@ -260,25 +260,22 @@ async function ingest(o: EvalOptions): Promise<{ documents: number; seconds: num
   await flush();
   o.progress.stop();
 
-  // Indexed when the collection holds every document and none is still on its way.
+  // Indexed when the documents read model says so of every document (or that it failed),
+  // and none is still on its way. Not the collection's document count: the collections
+  // and documents read models are projected apart, and the count can reach the total
+  // while some documents are not in the documents read model yet.
   o.progress.start('waiting until indexed', total);
   const deadline = Date.now() + o.waitSeconds * 1000;
   for (;;) {
     const { body: cols } = await o.client.call<{
-      items?: { name: string; documentCount: number }[];
+      items?: { name: string; statuses?: Record<string, number> }[];
     }>('GET', '/v1/collections');
-    const known = cols.items?.find((c) => c.name === o.collection)?.documentCount ?? 0;
-    let pending = 0;
-    for (const status of ['received', 'chunked', 'embedded']) {
-      const { body } = await o.client.call<{ items?: unknown[] }>(
-        'GET',
-        `/v1/documents?collection=${encodeURIComponent(o.collection)}&status=${status}&limit=500`,
-      );
-      pending += body.items?.length ?? 0;
-    }
-    const done = Math.max(0, Math.min(known, total) - pending);
+    const statuses = cols.items?.find((c) => c.name === o.collection)?.statuses ?? {};
+    const n = (status: string): number => statuses[status] ?? 0;
+    const pending = n('received') + n('chunked') + n('embedded');
+    const done = Math.min(total, n('indexed') + n('failed'));
     o.progress.update(done);
-    if (known >= total && pending === 0) break;
+    if (done >= total && pending === 0) break;
     if (Date.now() > deadline)
       throw new SluiceError(
         'REQUEST_INVALID',
