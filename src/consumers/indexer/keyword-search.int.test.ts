@@ -137,7 +137,7 @@ describe('keyword search stops early and stays exact', () => {
         depth: 1 + Math.floor(r() * 40),
       };
       for (const k of [1, 10, 100]) {
-        const { hits, stats } = await keywordSearch(db.sql, q, k);
+        const { hits, stats } = await keywordSearch(db.sql, q, k, { exhaustiveMax: 0 });
         if (stats.rounds > 1) multiRound++;
         const want = await exhaustive(q, k);
         expect(want.length).toBeGreaterThan(0);
@@ -155,7 +155,7 @@ describe('keyword search stops early and stays exact', () => {
       SELECT k.df AS n FROM keyword_terms k JOIN keyword_scopes s USING (scope)
       WHERE s.collection = 'flat' AND k.term = ${terms[0]!}`) as unknown as [{ n: number }];
     const q: KeywordQuery = { tenant: 't', collection: 'flat', modelId: MODEL, terms, depth: 20 };
-    const { hits, stats } = await keywordSearch(db.sql, q, 10);
+    const { hits, stats } = await keywordSearch(db.sql, q, 10, { exhaustiveMax: 0 });
     expect(stats.plan).toBe('postings');
     // Read and looked up together, still fewer than the list holds.
     expect(stats.postings).toBeLessThan(n);
@@ -189,12 +189,29 @@ describe('keyword search stops early and stays exact', () => {
       db.sql,
       q,
       10,
-      plan === 'postings' ? { filterFirstMax: 100 } : {},
+      plan === 'postings' ? { filterFirstMax: 100, exhaustiveMax: 0 } : {},
     );
     expect(stats.plan).toBe(plan);
     const want = await exhaustive(q, 10);
     expect(want.length).toBeGreaterThan(0);
     expect(hits.length).toBe(want.length);
     hits.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!, 9));
+  });
+  it('scores short lists whole: the same top k, with a filter or without', async () => {
+    const terms = await lexemes([VOCAB[0]!, VOCAB[3]!, VOCAB[50]!]);
+    for (const filter of [undefined, { metadata: { topic: 'odd' } }]) {
+      const q: KeywordQuery = {
+        tenant: 't',
+        collection: 'c',
+        modelId: MODEL,
+        terms,
+        ...(filter ? { filter } : {}),
+      };
+      const { hits, stats } = await keywordSearch(db.sql, q, 10, { filterFirstMax: 0 });
+      expect(stats.plan).toBe('exhaustive');
+      const want = await exhaustive(q, 10);
+      expect(hits.length).toBe(want.length);
+      hits.forEach((h, i) => expect(h.score).toBeCloseTo(want[i]!, 9));
+    }
   });
 });
