@@ -261,6 +261,9 @@ describe('an R1 stream whose node is stopped past the publish deadline', () => {
   });
 
   it('opens the NATS breaker, spends no attempt, and indexes every document once', async () => {
+    // The describe before killed a node: wait until the cluster places R3 streams again,
+    // or the app's start may outlast its deadline while JetStream answers 503.
+    await untilClusterPlacesR3(nc);
     const { logger, lines } = memoryLogger('info');
     const t0 = Date.now();
     const overrides: Partial<Config> = {
