@@ -94,6 +94,26 @@ function chunkFilter(q: KeywordQuery, ps: Params, m: string): string {
 }
 
 /**
+ * The filter on postings read (alias x): document ids inside each list's scan, a metadata
+ * filter as a join to the chunk row, whose collection is the expression `collection`.
+ */
+function postingFilters(
+  q: KeywordQuery,
+  ps: Params,
+  collection: string,
+): { docs: string; metadata: string } {
+  const docs =
+    q.filter?.documentIds && q.filter.documentIds.length > 0
+      ? `AND x.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`
+      : '';
+  const metadata = hasMetadata(q)
+    ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
+         AND m.collection = ${collection} AND m.document_id = x.document_id AND m.chunk_index = x.chunk_index`
+    : '';
+  return { docs, metadata };
+}
+
+/**
  * One round of the threshold algorithm at a depth: each term's best `depth` postings
  * (impact order), summed per chunk; the best candidates by that partial sum scored
  * exactly; and a bound on the score of every chunk not scored exactly. A chunk that a
@@ -103,14 +123,7 @@ function chunkFilter(q: KeywordQuery, ps: Params, m: string): string {
 function roundSql(q: KeywordQuery, depth: number, k: number, ps: Params): string {
   const { postings } = keywordTables;
   const d = ps.add(depth);
-  const docs =
-    q.filter?.documentIds && q.filter.documentIds.length > 0
-      ? `AND x.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`
-      : '';
-  const metadata = hasMetadata(q)
-    ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
-         AND m.collection = x.collection AND m.document_id = x.document_id AND m.chunk_index = x.chunk_index`
-    : '';
+  const { docs, metadata } = postingFilters(q, ps, 'x.collection');
   const top = ps.add(candidates(k));
   return `
     WITH ${head(q, ps)},
@@ -171,14 +184,7 @@ function postingsSql(q: KeywordQuery, ps: Params): string {
 /** Scores every posting of the query's terms: BM25 by definition, for short lists. */
 function exhaustiveSql(q: KeywordQuery, k: number, ps: Params): string {
   const { postings } = keywordTables;
-  const docs =
-    q.filter?.documentIds && q.filter.documentIds.length > 0
-      ? `AND x.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`
-      : '';
-  const metadata = hasMetadata(q)
-    ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
-         AND m.collection = w.collection AND m.document_id = x.document_id AND m.chunk_index = x.chunk_index`
-    : '';
+  const { docs, metadata } = postingFilters(q, ps, 'w.collection');
   return `
     WITH ${head(q, ps)}
     SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x', 'w')}) AS score
