@@ -78,7 +78,18 @@ describe('faults: PostgreSQL', () => {
       await pg.stop('immediate');
       const t0 = Date.now();
       await publishing; // NATS takes the rest while PostgreSQL is down
-      const readyz = await fetch(`${fixture.address}/readyz`);
+      // /readyz says so while PostgreSQL is down. Waited for, not fetched once: a
+      // connection reset on one request (seen once on a loaded machine) is not what this
+      // test is about; a process that died is, and fails here with its output.
+      await until(
+        async () => {
+          expect(proc.child.exitCode, proc.output()).toBeNull();
+          const r = await fetch(`${fixture!.address}/readyz`).catch(() => undefined);
+          return r?.status === 503;
+        },
+        60_000,
+        '/readyz 503 while PostgreSQL is down',
+      );
       await new Promise((r) => setTimeout(r, PG_OUTAGE_S * 1000 - (Date.now() - t0)));
       expect(proc.child.exitCode, proc.output()).toBeNull();
       await pg.start();
@@ -92,7 +103,6 @@ describe('faults: PostgreSQL', () => {
       const caughtUpS = (Date.now() - back) / 1000;
       expect(proc.child.exitCode, proc.output()).toBeNull();
       expect(await deadLetters(nc, namespace)).toBe(0);
-      expect(readyz.status).toBe(503);
       expect(proc.output()).toContain('dependency unavailable');
       // And it stops cleanly afterwards (a stop that hangs fails here).
       expect(await proc.kill('SIGTERM')).toBe(0);
