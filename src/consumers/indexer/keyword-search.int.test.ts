@@ -155,7 +155,8 @@ describe('keyword search stops early and stays exact', () => {
       SELECT k.df AS n FROM keyword_terms k JOIN keyword_scopes s USING (scope)
       WHERE s.collection = 'flat' AND k.term = ${terms[0]!}`) as unknown as [{ n: number }];
     const q: KeywordQuery = { tenant: 't', collection: 'flat', modelId: MODEL, terms, depth: 20 };
-    const { hits, stats } = await keywordSearch(db.sql, q, 10, { exhaustiveMax: 0 });
+    // A list longer than exhaustiveMax: the whole-list statement declines, the rounds run.
+    const { hits, stats } = await keywordSearch(db.sql, q, 10, { exhaustiveMax: n - 1 });
     expect(stats.plan).toBe('postings');
     // Read and looked up together, still fewer than the list holds.
     expect(stats.postings).toBeLessThan(n);

@@ -73,7 +73,7 @@ function head(q: KeywordQuery, ps: Params): string {
              greatest(1, (total_length::float8 / greatest(chunks, 1)) / impact_avg) * ${FLOAT4_SLACK}::float8 AS f
       FROM ${scopes} WHERE ${where}),
     w AS (
-      SELECT s.scope, s.collection, s.avg, s.f, k.term,
+      SELECT s.scope, s.collection, s.avg, s.f, k.term, k.df,
              ln(1 + (s.n - k.df + 0.5::float8) / (k.df + 0.5::float8)) AS idf
       FROM s JOIN ${terms} k ON k.scope = s.scope
       WHERE k.term = ANY(${ps.add(q.terms)}::text[]) AND k.df > 0)`;
@@ -169,29 +169,28 @@ function roundSql(q: KeywordQuery, depth: number, k: number, ps: Params): string
       (SELECT count(*)::int FROM x) + (SELECT count(*)::int FROM c WHERE r <= ${top} AND (SELECT max(unread) FROM u) > 0) * cardinality(${ps.add(q.terms)}::text[])`;
 }
 
-/** The sum of the query terms' document frequencies: how many postings their lists hold. */
-function postingsSql(q: KeywordQuery, ps: Params): string {
-  const { scopes, terms } = keywordTables;
-  const where = [
-    `s.model_id = ${literal(q.modelId)}`,
-    `s.tenant = ${ps.add(q.tenant)}`,
-    ...(q.collection === undefined ? [] : [`s.collection = ${ps.add(q.collection)}`]),
-  ].join(' AND ');
-  return `SELECT coalesce(sum(k.df), 0)::float8 AS n FROM ${scopes} s
-    JOIN ${terms} k ON k.scope = s.scope WHERE ${where} AND k.term = ANY(${ps.add(q.terms)}::text[])`;
-}
-
-/** Scores every posting of the query's terms: BM25 by definition, for short lists. */
-function exhaustiveSql(q: KeywordQuery, k: number, ps: Params): string {
+/**
+ * Scores every posting of the query's terms (BM25 by definition) when their lists hold at
+ * most `max` postings in all (the sum of their document frequencies); otherwise scores
+ * nothing. The last row carries that sum, so one round trip decides and answers.
+ */
+function exhaustiveSql(q: KeywordQuery, k: number, max: number, ps: Params): string {
   const { postings } = keywordTables;
   const { docs, metadata } = postingFilters(q, ps, 'w.collection');
   return `
-    WITH ${head(q, ps)}
-    SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x', 'w')}) AS score
-    FROM w JOIN ${postings} x ON x.scope = w.scope AND x.term = w.term ${docs}
-    ${metadata}
-    GROUP BY 1, 2, 3
-    ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${ps.add(k)}`;
+    WITH ${head(q, ps)},
+    t AS (SELECT coalesce(sum(df), 0)::float8 AS n FROM w),
+    e AS (
+      SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x', 'w')}) AS score
+      FROM w JOIN ${postings} x ON x.scope = w.scope AND x.term = w.term ${docs}
+      ${metadata}
+      -- A condition on the sum alone: PostgreSQL checks it once, before reading a posting.
+      WHERE (SELECT n FROM t) <= ${ps.add(max)}
+      GROUP BY 1, 2, 3
+      ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${ps.add(k)})
+    SELECT collection, document_id, chunk_index, score, NULL::float8 AS postings FROM e
+    UNION ALL
+    SELECT NULL, NULL, NULL, NULL, n FROM t`;
 }
 
 /** Scores every chunk the filter matches: exact, and cheap when it matches few. */
@@ -250,18 +249,25 @@ export async function keywordSearch(
   }
   const exhaustiveMax = o.exhaustiveMax ?? EXHAUSTIVE_MAX;
   if (exhaustiveMax > 0) {
-    const cs = new Params();
-    const [{ n }] = (await sql.unsafe(postingsSql(q, cs), cs.values as never[])) as unknown as [
-      { n: number },
-    ];
-    if (Number(n) <= exhaustiveMax) {
-      const es = new Params();
-      const rows = await sql.unsafe<KeywordHit[]>(exhaustiveSql(q, k, es), es.values as never[]);
+    const es = new Params();
+    const rows = await sql.unsafe<(KeywordHit & { postings: number | null })[]>(
+      exhaustiveSql(q, k, exhaustiveMax, es),
+      es.values as never[],
+    );
+    const n = Number(rows.find((r) => r.collection === null)!.postings);
+    if (n <= exhaustiveMax)
       return {
-        hits: rows.map((r) => ({ ...r, score: Number(r.score) })).sort(order),
-        stats: { plan: 'exhaustive', rounds: 1, postings: Number(n) },
+        hits: rows
+          .filter((r) => r.collection !== null)
+          .map(({ collection, document_id, chunk_index, score }) => ({
+            collection,
+            document_id,
+            chunk_index,
+            score: Number(score),
+          }))
+          .sort(order),
+        stats: { plan: 'exhaustive', rounds: 1, postings: n },
       };
-    }
   }
   let depth = Math.max(1, Math.trunc(q.depth ?? 1000));
   const stats: KeywordStats = { plan: 'postings', rounds: 0, postings: 0 };
