@@ -120,4 +120,28 @@ describe('vector index: a batch applies like its parts one by one', () => {
     await index.apply(shuffled);
     expect(await sums()).toEqual(reference);
   });
+
+  it('keeps each vector in its row, not in the TOAST table, beside a long text', async () => {
+    await reset();
+    const dims = 384;
+    const p = part('long', 1, { chunkCount: 1, indexes: [0] });
+    // A chunk's worth of words: its text and tsvector take the row over the 2 kB at
+    // which PostgreSQL moves values out of line.
+    const text = Array.from({ length: 300 }, (_, i) => `term${(i * 7919) % 997}x`).join(' ');
+    const vector = Float32Array.from({ length: dims }, (_, i) => Math.sin(i));
+    await new VectorIndex(db.sql, undefined, false).apply([
+      {
+        ...p,
+        dimensions: dims,
+        chunks: p.chunks.map((c) => ({ ...c, text })),
+        vectors: packVectors([vector], dims),
+      },
+    ]);
+    const [row] = await db.sql<{ vector: string | null; text: string | null }[]>`
+      SELECT pg_column_toast_chunk_id(embedding)::text AS vector,
+             coalesce(pg_column_toast_chunk_id(text), pg_column_toast_chunk_id(tsv))::text AS text
+      FROM index_chunks`;
+    // The text went out of line; the vector, which every exact scan reads, stayed.
+    expect(row).toEqual({ vector: null, text: expect.any(String) });
+  });
 });
