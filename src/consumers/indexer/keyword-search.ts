@@ -193,16 +193,22 @@ function exhaustiveSql(q: KeywordQuery, k: number, max: number, ps: Params): str
     SELECT NULL, NULL, NULL, NULL, n FROM t`;
 }
 
-/** Scores every chunk the filter matches: exact, and cheap when it matches few. */
+/**
+ * Scores the chunks a narrow filter matches, found first through the metadata's GIN index
+ * and held apart (MATERIALIZED), then joined to the terms' postings. Inlined, PostgreSQL
+ * walked every posting of the terms and looked each one's chunk row up to test the
+ * filter: 24,464 lookups for a query whose filter matched 1,000 chunks of 100k (470 ms;
+ * 48 ms this way).
+ */
 function filterFirstSql(q: KeywordQuery, k: number, ps: Params): string {
   const { postings } = keywordTables;
   return `
     WITH ${head(q, ps)},
-    m AS (SELECT m.collection, m.document_id, m.chunk_index FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')})
+    m AS MATERIALIZED (
+      SELECT m.collection, m.document_id, m.chunk_index FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')})
     SELECT m.collection, m.document_id, m.chunk_index, sum(${weight('p', 'w')}) AS score
-    FROM m JOIN w ON w.collection = m.collection
-    JOIN ${postings} p ON p.scope = w.scope AND p.term = w.term
-      AND p.document_id = m.document_id AND p.chunk_index = m.chunk_index
+    FROM w JOIN ${postings} p ON p.scope = w.scope AND p.term = w.term
+    JOIN m ON m.collection = w.collection AND m.document_id = p.document_id AND m.chunk_index = p.chunk_index
     GROUP BY 1, 2, 3
     ORDER BY score DESC, m.document_id, m.chunk_index LIMIT ${ps.add(k)}`;
 }
