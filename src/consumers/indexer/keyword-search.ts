@@ -103,15 +103,17 @@ function postingFilters(
   q: KeywordQuery,
   ps: Params,
   collection: string,
+  joinMetadata = true,
 ): { docs: string; metadata: string } {
   const docs =
     q.filter?.documentIds && q.filter.documentIds.length > 0
       ? `AND x.document_id = ANY(${ps.add(q.filter.documentIds)}::text[])`
       : '';
-  const metadata = hasMetadata(q)
-    ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
+  const metadata =
+    joinMetadata && hasMetadata(q)
+      ? `JOIN index_chunks m ON ${chunkFilter(q, ps, 'm')}
          AND m.collection = ${collection} AND m.document_id = x.document_id AND m.chunk_index = x.chunk_index`
-    : '';
+      : '';
   return { docs, metadata };
 }
 
@@ -178,19 +180,34 @@ function roundSql(q: KeywordQuery, depth: number, k: number, ps: Params): string
  */
 function exhaustiveSql(q: KeywordQuery, k: number, max: number, ps: Params): string {
   const { postings } = keywordTables;
-  const { docs, metadata } = postingFilters(q, ps, 'w.collection');
+  const { docs } = postingFilters(q, ps, 'w.collection', false);
+  // A metadata filter (one that matches many chunks: fewer go filter-first) is tested on
+  // the chunks in score order until k pass, each by one lookup of its row; as a join it
+  // read the row of every posting (35k lookups for a query at 100k chunks).
+  const filtered = hasMetadata(q);
   return `
     WITH ${head(q, ps)},
     t AS (SELECT coalesce(sum(df), 0)::float8 AS n FROM w),
     e AS (
       SELECT w.collection, x.document_id, x.chunk_index, sum(${weight('x', 'w')}) AS score
       FROM w JOIN ${postings} x ON x.scope = w.scope AND x.term = w.term ${docs}
-      ${metadata}
       -- A condition on the sum alone: PostgreSQL checks it once, before reading a posting.
       WHERE (SELECT n FROM t) <= ${ps.add(max)}
       GROUP BY 1, 2, 3
-      ORDER BY score DESC, x.document_id, x.chunk_index LIMIT ${ps.add(k)})
-    SELECT collection, document_id, chunk_index, score, NULL::float8 AS postings FROM e
+      ORDER BY score DESC, x.document_id, x.chunk_index
+      ${filtered ? 'OFFSET 0' : `LIMIT ${ps.add(k)}`}),
+    f AS (${
+      filtered
+        ? `
+      -- LATERAL … LIMIT 1: a lookup per chunk as they come, never a join that reads them all.
+      SELECT e.* FROM e CROSS JOIN LATERAL (
+        SELECT 1 FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')}
+          AND m.collection = e.collection AND m.document_id = e.document_id AND m.chunk_index = e.chunk_index
+        LIMIT 1) ok
+      LIMIT ${ps.add(k)}`
+        : 'SELECT * FROM e'
+    })
+    SELECT collection, document_id, chunk_index, score, NULL::float8 AS postings FROM f
     UNION ALL
     SELECT NULL, NULL, NULL, NULL, n FROM t`;
 }
