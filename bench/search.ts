@@ -355,6 +355,63 @@ async function main(): Promise<void> {
         process.stderr.write(`${mode} × ${connections} done\n`);
       }
     }
+    // Where a request's time goes, one connection, each step alone in this run: the HTTP
+    // floor (GET /healthz), a search request the schema rejects (auth, body parse and
+    // validation, no search), the query's terms (one SQL round trip), the query embedding.
+    const http1 = async (o: {
+      path: string;
+      method: 'GET' | 'POST';
+      body?: string;
+      status: number;
+    }) => {
+      const r = await autocannon({
+        url: `${address}${o.path}`,
+        method: o.method,
+        connections: 1,
+        duration: SECONDS,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        ...(o.body === undefined ? {} : { body: o.body }),
+      });
+      const answered = o.status === 200 ? r['2xx'] : r['4xx'];
+      if (answered !== r.requests.total)
+        throw new Error(`${o.path}: not every answer was ${o.status}`);
+      return [r.latency.p50.toFixed(2), r.latency.p99.toFixed(2)];
+    };
+    const loop = async (f: (i: number) => Promise<unknown>): Promise<string[]> => {
+      const lat: number[] = [];
+      const until = performance.now() + SECONDS * 1000;
+      for (let i = 0; performance.now() < until; i++) {
+        const s = performance.now();
+        await f(i);
+        lat.push(performance.now() - s);
+      }
+      return [percentile(lat, 50).toFixed(2), percentile(lat, 99).toFixed(2)];
+    };
+    const single = await Embedder.load(spec, { provider: 'cpu', threads: 1, batchSize: 1 });
+    const budgetRows = [
+      [
+        'GET /healthz over HTTP (the HTTP floor)',
+        ...(await http1({ path: '/healthz', method: 'GET', status: 200 })),
+      ],
+      [
+        'POST /v1/search rejected by the schema (auth, body parse, validation)',
+        ...(await http1({
+          path: '/v1/search',
+          method: 'POST',
+          body: '{"query":"x","k":0}',
+          status: 400,
+        })),
+      ],
+      [
+        "the query's terms: one SQL round trip (to_tsvector)",
+        ...(await loop((i) => queryTerms(sql, queries[i % queries.length]!))),
+      ],
+      [
+        `the query's embedding, ${MODEL}, 1 thread, in process`,
+        ...(await loop((i) => single.embed([queries[i % queries.length]!], { truncate: true }))),
+      ],
+    ];
+    await single.close();
     await api.stop();
 
     // What a MiniLM-sized query costs to embed (random weights, real compute), one at a time.
@@ -383,6 +440,9 @@ async function main(): Promise<void> {
     );
     process.stdout.write(
       `${table(['filtered keyword search', 'SQL p50 ms', 'SQL p99 ms', 'HTTP p50 ms', 'HTTP p99 ms'], filterRows)}\n\n`,
+    );
+    process.stdout.write(
+      `${table(["where a search request's time goes: each step alone, 1 connection", 'p50 ms', 'p99 ms'], budgetRows)}\n\n`,
     );
     process.stdout.write(
       `${table(['query embedding alone, one at a time', 'p50 ms', 'p99 ms'], [['minilm-l6-random (MiniLM-L6 compute), 1 thread', percentile(emb, 50).toFixed(2), percentile(emb, 99).toFixed(2)]])}\n`,
