@@ -4,6 +4,7 @@ import {
   type ConsumerInfo,
   type JetStreamManager,
 } from '@nats-io/jetstream';
+import { whileNatsRecovers } from '../nats/index.js';
 import { streamName, type StreamKey } from '../topology/index.js';
 
 /** The durable a replay (or a rollback) of `projection` reads `stream` with. */
@@ -20,21 +21,27 @@ export class ReplayDurables {
     private readonly streams: readonly StreamKey[],
   ) {}
 
-  /** A durable on `stream` from `start`, replacing one left from before. */
+  /**
+   * A durable on `stream` from `start`, replacing one left from before. On a cluster, an
+   * add can outlast the API's timeout while the consumer's group elects a leader; an add
+   * of the same config is idempotent, so it is tried again while NATS recovers.
+   */
   async create(
     stream: StreamKey,
     o: { description: string; ackWaitSeconds: number; start: Partial<ConsumerConfig> },
   ): Promise<ConsumerInfo> {
     await this.delete(stream);
-    return this.jsm.consumers.add(streamName(this.namespace, stream), {
-      durable_name: replayDurable(this.projection, stream),
-      description: o.description,
-      ack_policy: AckPolicy.Explicit,
-      ack_wait: o.ackWaitSeconds * 1_000_000,
-      max_ack_pending: 10_000,
-      max_deliver: -1,
-      ...o.start,
-    });
+    return whileNatsRecovers(() =>
+      this.jsm.consumers.add(streamName(this.namespace, stream), {
+        durable_name: replayDurable(this.projection, stream),
+        description: o.description,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: o.ackWaitSeconds * 1_000_000,
+        max_ack_pending: 10_000,
+        max_deliver: -1,
+        ...o.start,
+      }),
+    );
   }
 
   async delete(stream: StreamKey): Promise<void> {
