@@ -48,9 +48,19 @@ describe('the embedding worker killed mid-batch', () => {
       { onResult: (r) => versions.set(`doc-${r.index}`, r.seq!) },
     );
     await until(async () => (await indexedDocs(db.sql)).size >= 10, 120_000, 'some indexed');
-    await until(() => embedder.inFlight > 0, 60_000, 'a batch in the worker');
     const before = embedder.threadId;
-    embedder.crashWorker();
+    // The worker takes the crash at its next turn: a batch that was nearly done can finish
+    // first (seen once on a loaded machine). So crash it while it holds a batch, until a
+    // crash lands on one; a crash that missed only restarts an idle worker.
+    await until(
+      () => {
+        if (embedder.lostToExit > 0) return true;
+        if (embedder.inFlight > 0 && embedder.alive) embedder.crashWorker();
+        return false;
+      },
+      120_000,
+      'a crash that lands on a batch in the worker',
+    );
     await until(
       async () => {
         const docs = await indexedDocs(db.sql);
