@@ -1,9 +1,8 @@
-import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { Producer } from '../src/producers/index.js';
 import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
-import { startNatsCluster } from './harness/cluster.js';
+import { startNatsCluster, untilClusterPlacesR3 } from './harness/cluster.js';
 import { testConfig } from './harness/config.js';
 
 describe('producer on a 3-node JetStream cluster', () => {
@@ -17,18 +16,11 @@ describe('producer on a 3-node JetStream cluster', () => {
     });
     try {
       const config = testConfig({ natsUrl: cluster.urls, streamReplicas: 3 });
-      // A new cluster answers JetStream only once it has elected a meta leader.
-      let jsm;
-      for (let i = 0; ; i++) {
-        try {
-          jsm = await jetstreamManager(nc, { timeout: 2_000 });
-          await applyTopology(jsm, nc, declareTopology(config));
-          break;
-        } catch (err) {
-          if (i > 30) throw err;
-          await new Promise((r) => setTimeout(r, 250));
-        }
-      }
+      // A new cluster answers JetStream once it has a meta leader, and places an R3 stream
+      // once every peer has joined: waited for (120 s at most), not tried a fixed number of
+      // times, which a loaded machine outlasted ('no suitable peers for placement').
+      const jsm = await untilClusterPlacesR3(nc);
+      await applyTopology(jsm, nc, declareTopology(config));
       const events = streamName(config.namespace, 'events');
       expect((await jsm.streams.info(events)).config.num_replicas).toBe(3);
 
