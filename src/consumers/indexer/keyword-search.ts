@@ -282,15 +282,7 @@ export async function keywordSearch(
     const n = Number(rows.find((r) => r.collection === null)!.postings);
     if (n <= exhaustiveMax)
       return {
-        hits: rows
-          .filter((r) => r.collection !== null)
-          .map(({ collection, document_id, chunk_index, score }) => ({
-            collection,
-            document_id,
-            chunk_index,
-            score: Number(score),
-          }))
-          .sort(order),
+        hits: hitsOf(rows),
         stats: { plan: 'exhaustive', rounds: 1, postings: n },
       };
   }
@@ -305,20 +297,24 @@ export async function keywordSearch(
     const last = rows.find((r) => r.collection === null)!;
     stats.postings += Number(last.read ?? 0);
     const bound = Number(last.bound ?? 0);
-    const hits = rows
-      .filter((r) => r.collection !== null)
-      .map(({ collection, document_id, chunk_index, score }) => ({
-        collection,
-        document_id,
-        chunk_index,
-        score: Number(score),
-      }))
-      .sort(order)
-      .slice(0, k);
+    const hits = hitsOf(rows).slice(0, k);
     // Every list read to its end: the partial sums were exact, the best of them scored.
     const exhausted = Number(last.unread ?? 0) <= 0;
     const done = exhausted || (hits.length >= k && hits[k - 1]!.score >= bound);
     if (done) return { hits, stats };
     depth *= 4;
   }
+}
+
+/** The hits of a statement whose last row (collection NULL) carries its figures, best first. */
+function hitsOf(rows: readonly KeywordHit[]): KeywordHit[] {
+  return rows
+    .filter((r) => r.collection !== null)
+    .map(({ collection, document_id, chunk_index, score }) => ({
+      collection,
+      document_id,
+      chunk_index,
+      score: Number(score),
+    }))
+    .sort(order);
 }
