@@ -4,7 +4,8 @@ import {
   type ConsumerInfo,
   type JetStreamManager,
 } from '@nats-io/jetstream';
-import { whileNatsRecovers } from '../nats/index.js';
+import { SluiceError } from '../errors/index.js';
+import { sleep, whileNatsRecovers } from '../nats/index.js';
 import { streamName, type StreamKey } from '../topology/index.js';
 
 /** The durable a replay (or a rollback) of `projection` reads `stream` with. */
@@ -75,5 +76,28 @@ export class ReplayDurables {
   /** The stream's last sequence now. */
   async lastSeq(stream: StreamKey): Promise<number> {
     return (await this.jsm.streams.info(streamName(this.namespace, stream))).state.last_seq;
+  }
+
+  /**
+   * The stream's first and last sequences, once none of its replicas that answer is
+   * behind its leader. A consumer's leader counts what it will deliver from its own copy of
+   * the stream: on a replica still catching up (a node just back from a crash), a new
+   * durable reported nothing pending, and a replay read as done before it read anything
+   * swapped in empty tables. Up to `deadlineMs`, then NATS_UNAVAILABLE.
+   */
+  async range(stream: StreamKey, deadlineMs = 120_000): Promise<{ first: number; last: number }> {
+    const name = streamName(this.namespace, stream);
+    const until = Date.now() + deadlineMs;
+    for (;;) {
+      const info = await whileNatsRecovers(() => this.jsm.streams.info(name));
+      const behind = (info.cluster?.replicas ?? []).filter((r) => !r.offline && !r.current);
+      if (behind.length === 0) return { first: info.state.first_seq, last: info.state.last_seq };
+      if (Date.now() > until)
+        throw new SluiceError(
+          'NATS_UNAVAILABLE',
+          `replicas of stream ${name} still catching up after ${deadlineMs / 1000} s: ${behind.map((r) => `${r.name} (${r.lag ?? '?'} behind)`).join(', ')}`,
+        );
+      await sleep(250);
+    }
   }
 }

@@ -295,10 +295,11 @@ export class Replayer {
     const streams: Record<string, StreamProgress> = {};
     for (const [i, s] of target.streams.entries()) {
       // The stop point, read before the durable: what arrives after it is the catch-up's.
-      const stop = await durables.lastSeq(s);
+      const { first, last: stop } = await durables.range(s);
+      const fromSeq = i === 0 ? opts.fromSeq : undefined;
       const start: Partial<ConsumerConfig> =
-        i === 0 && opts.fromSeq !== undefined
-          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: opts.fromSeq }
+        fromSeq !== undefined
+          ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq }
           : since !== undefined
             ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() }
             : { deliver_policy: DeliverPolicy.All };
@@ -307,11 +308,15 @@ export class Replayer {
         ackWaitSeconds: this.o.config.ackWait,
         start,
       });
-      streams[s] = {
-        start: Math.max(1, stop - c.num_pending + 1),
-        stop,
-        applied: Math.max(0, stop - c.num_pending),
-      };
+      // Where the durable starts, from the stream's own sequences where the policy names
+      // one; only a start time needs the consumer's count of what is pending.
+      const from =
+        fromSeq !== undefined
+          ? Math.max(first, fromSeq)
+          : since !== undefined
+            ? Math.max(first, stop - c.num_pending + 1)
+            : first;
+      streams[s] = { start: Math.max(1, from), stop, applied: Math.max(0, from - 1) };
     }
     return this.states.begin(target.name, opts, streams);
   }
