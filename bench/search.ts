@@ -2,7 +2,7 @@
  * Search latency: POST /v1/search (a Sluice API process under autocannon) against the
  * same SQL run directly, per mode, over 100k indexed chunks, in one run.
  *
- *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8] [--modes vector,keyword,hybrid] [--keep]
+ *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8] [--modes vector,keyword,hybrid] [--json FILE] [--keep]
  *
  * Also: every query's keyword top 10 against scoring every posting (exactness, postings
  * read per query), unfiltered and with metadata filters matching 1% and 50% of chunks,
@@ -16,8 +16,10 @@
  * loaded, then HNSW-indexed. Queries: SciFact claims. The API serves the same model, so
  * query embedding is part of every vector and hybrid request. MiniLM-sized query
  * embedding is measured on its own (minilm-l6-random) for comparison.
+ *
+ * --json FILE also writes the figures as JSON (`SearchFigures`), for `bench:growth`.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
@@ -59,6 +61,31 @@ const modesArg = process.argv.find(
 const modes = (modesArg?.replace(/^--modes=/, '') ?? 'vector,keyword,hybrid').split(
   ',',
 ) as SearchMode[];
+const jsonArg = process.argv.findIndex((a) => a === '--json');
+const JSON_OUT = jsonArg < 0 ? undefined : process.argv[jsonArg + 1];
+
+/** What one run measured, for charts across sizes (`--json`). Latencies in ms. */
+export interface SearchFigures {
+  chunks: number;
+  machine: string;
+  date: string;
+  loadSeconds: number;
+  hnswSeconds: number | null;
+  keywordBuildSeconds: number;
+  postings: number;
+  /** mode → connections → latency through HTTP and in SQL alone. */
+  latency: Record<
+    string,
+    Record<string, { sqlP50: number; sqlP99: number; httpP50: number; httpP99: number }>
+  >;
+  /** keyword top 10 against exhaustive BM25, per filter ('none', '{"p1":true}', …). */
+  exact: Record<
+    string,
+    { queries: number; equalPct: number; postingsReadP50: number; postingsReadP99: number }
+  >;
+  /** filtered keyword search, 1 connection. */
+  filtered: Record<string, { sqlP50: number; sqlP99: number; httpP50: number; httpP99: number }>;
+}
 
 function scifact(): { passages: string[]; queries: string[] } {
   const passages = readFileSync(join(sharedDir, 'datasets/scifact/corpus.jsonl'), 'utf8')
@@ -230,6 +257,18 @@ async function main(): Promise<void> {
       );
       return r.map((x) => Number(x.score));
     };
+    const figures: SearchFigures = {
+      chunks: CHUNKS,
+      machine: machine(),
+      date: new Date().toISOString().slice(0, 10),
+      loadSeconds: loaded,
+      hnswSeconds: modes.some((m) => m !== 'keyword') ? indexed : null,
+      keywordBuildSeconds: keywordBuilt,
+      postings,
+      latency: {},
+      exact: {},
+      filtered: {},
+    };
     const exactRows: (string | number)[][] = [];
     for (const filter of [undefined, { p1: true }, { p50: true }]) {
       let equal = 0;
@@ -266,6 +305,12 @@ async function main(): Promise<void> {
         )
           equal++;
       }
+      figures.exact[filter ? JSON.stringify(filter) : 'none'] = {
+        queries: asked,
+        equalPct: (100 * equal) / asked,
+        postingsReadP50: percentile(read, 50),
+        postingsReadP99: percentile(read, 99),
+      };
       exactRows.push([
         filter ? `keyword, metadata filter ${JSON.stringify(filter)}` : 'keyword',
         asked,
@@ -303,6 +348,12 @@ async function main(): Promise<void> {
           },
         ],
       });
+      figures.filtered[JSON.stringify(filter)] = {
+        sqlP50: raw.p50,
+        sqlP99: raw.p99,
+        httpP50: http.latency.p50,
+        httpP99: http.latency.p99,
+      };
       filterRows.push([
         `keyword, filter ${JSON.stringify(filter)}, 1 conn`,
         raw.p50.toFixed(2),
@@ -336,6 +387,12 @@ async function main(): Promise<void> {
           ],
         });
         if (http.non2xx > 0) throw new Error(`${mode}: ${http.non2xx} non-2xx answers`);
+        (figures.latency[mode] ??= {})[String(connections)] = {
+          sqlP50: raw.p50,
+          sqlP99: raw.p99,
+          httpP50: http.latency.p50,
+          httpP99: http.latency.p99,
+        };
         rows.push(
           [
             `${mode}, ${connections} conn: same SQL direct (vectors precomputed)`,
@@ -426,6 +483,7 @@ async function main(): Promise<void> {
       emb.push(performance.now() - s);
     }
     await minilm.close();
+    if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(figures, null, 2)}\n`);
 
     process.stdout.write(
       `\nSearch benchmark — ${CHUNKS.toLocaleString()} chunks (loaded in ${loaded.toFixed(1)} s, HNSW built in ${indexed.toFixed(1)} s, ` +

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { packageRoot } from '../src/paths.js';
@@ -29,6 +31,20 @@ const runs: [script: string, args: string[]][] = [
   ],
   ['replay', ['--passages', '20', '--copies', '1', '--reembed', '8']],
   ['search', ['--chunks', '200', '--seconds', '1', '--connections', '2']],
+  // Its charts go to a folder of their own, not beside bench/README.md.
+  [
+    'growth',
+    [
+      '--sizes',
+      '100,200',
+      '--seconds',
+      '1',
+      '--vector-max',
+      '100',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'growth-')),
+    ],
+  ],
   ['webhooks', ['--docs', '10']],
   ['tracing', ['--passages', '10', '--rounds', '1', '--calls', '1000']],
   ['ui', ['--chunks', '200', '--loads', '1']],
