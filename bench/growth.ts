@@ -8,7 +8,7 @@
  *                               exhaustive count it is checked against
  *   search-growth-build.svg     load, keyword index and HNSW build rates, chunks/s
  *
- *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--out bench]
+ *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--exact-queries 300] [--out bench]
  *
  * Sizes above --vector-max run keyword search only: they skip the HNSW build, which
  * grows faster than linearly and would take most of the run at 1M chunks on 2 cores.
@@ -37,6 +37,8 @@ const MODES = ['vector', 'keyword', 'hybrid'] as const;
 function runSearch(chunks: number, json: string): Promise<void> {
   const modes = chunks > VECTOR_MAX ? 'keyword' : MODES.join(',');
   const args = ['--chunks', String(chunks), '--seconds', String(SECONDS), '--modes', modes];
+  const exact = arg('exact-queries');
+  if (exact !== undefined) args.push('--exact-queries', exact);
   process.stderr.write(`\n=== bench:search ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(
