@@ -56,15 +56,22 @@ function runSearch(chunks: number, json: string): Promise<void> {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-growth-'));
   const runs: SearchFigures[] = [];
+  // A size that fails is reported and left out; the others are still tabled and charted.
+  const failed: string[] = [];
   try {
     for (const n of SIZES) {
       const file = join(dir, `${n}.json`);
-      await runSearch(n, file);
-      runs.push(JSON.parse(readFileSync(file, 'utf8')) as SearchFigures);
+      try {
+        await runSearch(n, file);
+        runs.push(JSON.parse(readFileSync(file, 'utf8')) as SearchFigures);
+      } catch (err) {
+        failed.push(`${shortNumber(n)}: ${(err as Error).message}`);
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  if (runs.length === 0) throw new Error(`every size failed: ${failed.join('; ')}`);
 
   const ms = (v: number | undefined): string => (v === undefined ? '—' : v.toFixed(1));
   const rows = runs.map((r) => {
@@ -164,6 +171,10 @@ async function main(): Promise<void> {
   for (const [file, chart] of charts) {
     writeFileSync(join(OUT, file), lineChart(chart));
     process.stderr.write(`wrote ${join(OUT, file)}\n`);
+  }
+  if (failed.length > 0) {
+    process.stderr.write(`failed, left out: ${failed.join('; ')}\n`);
+    process.exitCode = 1;
   }
 }
 
