@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import postgres from 'postgres';
-import { loadConfig, type Config } from '../src/config/index.js';
+import { loadConfig, roleNames, type Config } from '../src/config/index.js';
 import { embedTextOf } from '../src/contracts/index.js';
 import { createDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
@@ -73,8 +73,9 @@ async function fill(nc: NatsConnection, config: Config, databaseUrl: string, doc
     SLUICE_MODELS_DIR: MODELS_DIR,
     SLUICE_MODELS: LIVE_MODEL,
     // Every role that owns a durable on these streams: idle() waits for all of them, and
-    // the output role's durables (webhooks) never drain without it.
-    SLUICE_ROLES: 'chunker,embedder,indexer,projector,output',
+    // a role's durable (the output role's webhooks, the parser's events) never drains
+    // without it. Every role but the API, so that a role added later is not left out.
+    SLUICE_ROLES: roleNames.filter((r) => r !== 'api').join(','),
     SLUICE_EMBED_THREADS: String(THREADS),
   });
   try {
