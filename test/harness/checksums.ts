@@ -20,7 +20,8 @@ export const tableOrder: Record<string, string> = {
  * checkpoints how far they got (a replay reads further than the live consumer may have),
  * for keyword postings their impact: an ordering hint computed with the average
  * length at write time, which depends on the order rows arrived (scores are exact),
- * and for keyword scopes the smallest such average (impact_avg), for the same reason.
+ * for keyword scopes the smallest such average (impact_avg), for the same reason, and
+ * for keyword terms their generation (gen): a number that only says the postings changed.
  */
 export async function checksum(sql: Sql, table: string, schema = 'public'): Promise<string> {
   const drop = table.endsWith('_checkpoints')
@@ -29,7 +30,9 @@ export async function checksum(sql: Sql, table: string, schema = 'public'): Prom
       ? `- 'impact'`
       : table === 'keyword_scopes'
         ? `- 'impact_avg'`
-        : `- 'updated_at'`;
+        : table === 'keyword_terms'
+          ? `- 'gen'`
+          : `- 'updated_at'`;
   const [row] = await sql.unsafe<{ sum: string; n: number }[]>(
     `SELECT md5(coalesce(string_agg((to_jsonb(t) ${drop})::text, '|' ORDER BY ${tableOrder[table]}), '')) AS sum, count(*)::int AS n FROM "${schema}"."${table}" t`,
   );

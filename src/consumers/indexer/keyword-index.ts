@@ -47,6 +47,9 @@ export interface ChunkKeys {
  * (chunks, total length, document frequencies) by exactly what they change, so the
  * statistics stay true through updates, deletions and redeliveries.
  *
+ * Every statement that changes a term's postings writes its row in keyword_terms, which
+ * gives it a new generation (gen): what lets the API keep lists in memory and stay exact.
+ *
  * Writers of one scope take its advisory lock (in scope order, after the document rows
  * the indexer already locked), so concurrent indexers never deadlock on term rows.
  */
@@ -98,7 +101,7 @@ export class KeywordIndex {
         RETURNING p.scope, p.term, p.document_id, p.chunk_index, p.length),
       dn AS (SELECT scope, term, count(*)::int AS n FROM gone GROUP BY 1, 2),
       df AS (
-        UPDATE ${this.name(terms)} k SET df = k.df - dn.n FROM dn
+        UPDATE ${this.name(terms)} k SET df = k.df - dn.n, gen = nextval('keyword_gen') FROM dn
         WHERE k.scope = dn.scope AND k.term = dn.term AND k.df > dn.n),
       df0 AS (
         DELETE FROM ${this.name(terms)} k USING dn
@@ -169,7 +172,7 @@ export class KeywordIndex {
       df AS (
         INSERT INTO ${this.name(terms)} AS k (scope, term, df)
         SELECT scope, term, count(*) FROM t GROUP BY 1, 2 ORDER BY 1, 2
-        ON CONFLICT (scope, term) DO UPDATE SET df = k.df + EXCLUDED.df)
+        ON CONFLICT (scope, term) DO UPDATE SET df = k.df + EXCLUDED.df, gen = EXCLUDED.gen)
       INSERT INTO ${this.name(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
       SELECT t.scope, t.term, t.document_id, t.chunk_index, t.tf, len.length, ${impactSql('t.tf', 'len.length', 'sc.avg')}
       FROM t JOIN len USING (scope, document_id, chunk_index) JOIN sc USING (scope)`;

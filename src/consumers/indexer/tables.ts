@@ -125,6 +125,14 @@ export const keywordTerms = pgTable(
     scope: bigint('scope', { mode: 'bigint' }).notNull(),
     term: text('term').notNull(),
     df: integer('df').notNull(),
+    /**
+     * Changes whenever the term's postings do (every writer of them writes this row), from
+     * one sequence, so (scope, term, gen) names one list's content: the API's in-memory
+     * copies of lists (keyword-memory.ts) are checked against it on every query.
+     */
+    gen: bigint('gen', { mode: 'bigint' })
+      .notNull()
+      .default(sql`nextval('keyword_gen')`),
   },
   (t) => [primaryKey({ columns: [t.scope, t.term] })],
 );
