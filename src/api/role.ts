@@ -18,7 +18,7 @@ import { refreshAtMostEvery } from './refresh-cache.js';
 import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { listen, pipelineCheck } from '../ops/index.js';
-import { SelfCalibrator } from '../consumers/indexer/index.js';
+import { KeywordMemory, SelfCalibrator } from '../consumers/indexer/index.js';
 import type { Config } from '../config/index.js';
 import type { TopologySettings } from '../topology/index.js';
 
@@ -41,6 +41,7 @@ export type ApiSettings = ReplaySettings &
     | 'httpPort'
     | 'ingestMaxEvents'
     | 'keywordDepth'
+    | 'keywordMemory'
     | 'maxDocumentBytes'
     | 'maxMessageBytes'
     | 'modelDtype'
@@ -153,6 +154,7 @@ export async function startApiRole(
       models,
       defaultModel: config.models[0]!,
       keywordDepth: config.keywordDepth,
+      keywordMemory: new KeywordMemory(config.keywordMemory),
       calibrator,
       queryEmbedding: { maxPending: config.searchQueue, timeoutMs: config.searchEmbedTimeout },
       waiters,

@@ -1,4 +1,4 @@
-import { duration, int } from './options.js';
+import { bytes, duration, int } from './options.js';
 import { opt } from './option-spec.js';
 
 /** Search: how queries wait for their embedding and how deep the indexes are read. */
@@ -26,5 +26,11 @@ export const searchOptions = {
     default: '1000',
     parse: int(10, 10_000_000),
     doc: 'Postings per query term that keyword search reads in its first round, best first; it reads 4× more per round until no unread posting can enter the top k, so results are exact BM25 whatever the value. See docs/search.md.',
+  }),
+  keywordMemory: opt({
+    env: 'SLUICE_KEYWORD_MEMORY',
+    default: '256M',
+    parse: bytes,
+    doc: 'Memory the API may hold keyword posting lists in (checked against PostgreSQL on every query, so results stay exact); 0 leaves keyword search to SQL alone. See docs/search.md.',
   }),
 };

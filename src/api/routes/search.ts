@@ -3,7 +3,7 @@ import type { Static } from 'typebox';
 import { DEFAULT_VECTOR_WEIGHT } from '../../consumers/indexer/index.js';
 import { getFusion } from '../../consumers/indexer/index.js';
 import { queryTerms, search } from '../../consumers/indexer/index.js';
-import type { SelfCalibrator } from '../../consumers/indexer/index.js';
+import type { KeywordMemory, SelfCalibrator } from '../../consumers/indexer/index.js';
 import type { Sql } from '../../db/index.js';
 import { SluiceError } from '../../errors/index.js';
 import type { Embedder } from '../../models/index.js';
@@ -25,6 +25,8 @@ export interface SearchRouteOptions {
   defaultModel: string;
   /** Postings read per keyword query term in the first round (SLUICE_KEYWORD_DEPTH). @defaultValue 1000 */
   keywordDepth?: number;
+  /** Keyword posting lists held in memory (SLUICE_KEYWORD_MEMORY); none: SQL answers alone. */
+  keywordMemory?: KeywordMemory;
   /** Self-calibration of fusion weights (POST …/fusion/calibrate); none: that route is absent. */
   calibrator?: SelfCalibrator;
   /** Bound and timeout of the queries waiting to be embedded, per model. */
@@ -168,6 +170,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
             ...(used ? { vectorWeight: used.vectorWeight } : {}),
             ...(body.exact ? { exact: true } : {}),
             ...(o.keywordDepth === undefined ? {} : { keywordDepth: o.keywordDepth }),
+            ...(o.keywordMemory ? { keywordMemory: o.keywordMemory } : {}),
           }),
       );
       // An empty answer may mean the collection does not exist: say so (checked only then).

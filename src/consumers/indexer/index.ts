@@ -8,6 +8,7 @@ export { documentChunks } from './document-chunks.js';
 export { type FusionSetting, deleteFusion, getFusion, setFusion } from './fusion-store.js';
 export { DEFAULT_VECTOR_WEIGHT, FUSION_CANDIDATES, type Scored, fuse } from './fusion.js';
 export { BM25 } from './keyword-index.js';
+export { KeywordMemory } from './keyword-memory.js';
 export { dropModelIndex, indexedPerModel } from './models.js';
 export { indexReplayTarget } from './replay-target.js';
 export { startIndexerRole } from './role.js';

@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { impactSql, keywordTables } from './keyword-index.js';
+import type { KeywordMemory } from './keyword-memory.js';
 
 /** What a keyword search needs: whose chunks, which terms, which filter. */
 export interface KeywordQuery {
@@ -22,14 +23,16 @@ export interface KeywordHit {
 /** How a keyword search ran: for benchmarks and `explain`. */
 export interface KeywordStats {
   /**
-   * exhaustive: every posting of the query's terms scored (short lists); postings:
-   * impact-ordered lists read until the top k is provably exact; filter-first: the
-   * filter's chunks scored.
+   * memory: every posting of the query's terms scored from lists held in memory
+   * (keyword-memory.ts); exhaustive: the same in SQL; postings: impact-ordered lists read
+   * until the top k is provably exact; filter-first: the filter's chunks scored.
    */
-  plan: 'exhaustive' | 'postings' | 'filter-first';
+  plan: 'memory' | 'exhaustive' | 'postings' | 'filter-first';
   rounds: number;
   /** Postings read from the lists (postings plan) plus postings looked up to score candidates. */
   postings: number;
+  /** memory: postings loaded from PostgreSQL for this query (lists not held yet). */
+  loaded?: number;
 }
 
 /** A metadata filter matching at most this many chunks is answered by scoring those chunks. */
@@ -49,7 +52,7 @@ const FLOAT4_SLACK = 1.000001;
 
 const literal = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
-class Params {
+export class Params {
   readonly values: unknown[] = [];
   add(v: unknown): string {
     this.values.push(v);
@@ -61,7 +64,7 @@ const hasMetadata = (q: KeywordQuery): boolean =>
   !!q.filter?.metadata && Object.keys(q.filter.metadata).length > 0;
 
 /** The scopes (s) and query terms with their idf (w) of a query: the head of every statement. */
-function head(q: KeywordQuery, ps: Params): string {
+export function head(q: KeywordQuery, ps: Params): string {
   const { scopes, terms } = keywordTables;
   const where = [
     `model_id = ${literal(q.modelId)}`,
@@ -75,7 +78,7 @@ function head(q: KeywordQuery, ps: Params): string {
              greatest(1, (total_length::float8 / greatest(chunks, 1)) / impact_avg) * ${FLOAT4_SLACK}::float8 AS f
       FROM ${scopes} WHERE ${where}),
     w AS (
-      SELECT s.scope, s.collection, s.avg, s.f, k.term, k.df,
+      SELECT s.scope, s.collection, s.n, s.avg, s.f, k.term, k.df, k.gen,
              ln(1 + (s.n - k.df + 0.5::float8) / (k.df + 0.5::float8)) AS idf
       FROM s JOIN ${terms} k ON k.scope = s.scope
       WHERE k.term = ANY(${ps.add(q.terms)}::text[]) AND k.df > 0)`;
@@ -85,7 +88,7 @@ const weight = (x: string, w = x): string =>
   `${w}.idf * ${impactSql(`${x}.tf`, `${x}.length`, `${w}.avg`)}`;
 
 /** Conditions on index_chunks rows (alias m) for the filter. */
-function chunkFilter(q: KeywordQuery, ps: Params, m: string): string {
+export function chunkFilter(q: KeywordQuery, ps: Params, m: string): string {
   const parts = [`${m}.model_id = ${literal(q.modelId)}`, `${m}.tenant = ${ps.add(q.tenant)}`];
   if (q.collection !== undefined) parts.push(`${m}.collection = ${ps.add(q.collection)}`);
   if (hasMetadata(q))
@@ -232,7 +235,8 @@ function filterFirstSql(q: KeywordQuery, k: number, ps: Params): string {
     ORDER BY score DESC, m.document_id, m.chunk_index LIMIT ${ps.add(k)}`;
 }
 
-const order = (a: KeywordHit, b: KeywordHit): number =>
+/** Best first; ties by document id, chunk index and collection. */
+export const compareHits = (a: KeywordHit, b: KeywordHit): number =>
   b.score - a.score ||
   (a.document_id < b.document_id ? -1 : a.document_id > b.document_id ? 1 : 0) ||
   a.chunk_index - b.chunk_index ||
@@ -244,14 +248,15 @@ const order = (a: KeywordHit, b: KeywordHit): number =>
  * over impact-ordered postings (roundSql), each 4× deeper, stop as soon as the k-th
  * exact score is at least the bound on every chunk not scored; a list read to its end
  * ends the search. A metadata filter that matches few chunks (FILTER_FIRST_MAX) scores
- * exactly those instead of walking the lists; lists short in all (EXHAUSTIVE_MAX) are
- * scored whole.
+ * exactly those instead of walking the lists. Otherwise lists held in memory answer
+ * (`memory`, keyword-memory.ts) where they can; lists short in all (EXHAUSTIVE_MAX) are
+ * scored whole in SQL.
  */
 export async function keywordSearch(
   sql: Sql,
   q: KeywordQuery,
   k: number,
-  o: { filterFirstMax?: number; exhaustiveMax?: number } = {},
+  o: { filterFirstMax?: number; exhaustiveMax?: number; memory?: KeywordMemory } = {},
 ): Promise<{ hits: KeywordHit[]; stats: KeywordStats }> {
   const filterFirstMax = o.filterFirstMax ?? FILTER_FIRST_MAX;
   if (q.terms.length === 0)
@@ -272,6 +277,8 @@ export async function keywordSearch(
       };
     }
   }
+  const held = await o.memory?.search(sql, q, k);
+  if (held) return held;
   const exhaustiveMax = o.exhaustiveMax ?? EXHAUSTIVE_MAX;
   if (exhaustiveMax > 0) {
     const es = new Params();
@@ -316,5 +323,5 @@ function hitsOf(rows: readonly KeywordHit[]): KeywordHit[] {
       chunk_index,
       score: Number(score),
     }))
-    .sort(order);
+    .sort(compareHits);
 }

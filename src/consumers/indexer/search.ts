@@ -1,5 +1,6 @@
 import type { Sql } from '../../db/index.js';
 import { DEFAULT_VECTOR_WEIGHT, FUSION_CANDIDATES, fuse, type Scored } from './fusion.js';
+import type { KeywordMemory } from './keyword-memory.js';
 import { keywordSearch, type KeywordStats } from './keyword-search.js';
 
 export type SearchMode = 'vector' | 'keyword' | 'hybrid';
@@ -26,6 +27,8 @@ export interface SearchParams {
    * read 4× more until the top k is provably exact (keyword-search.ts). @defaultValue 1000
    */
   keywordDepth?: number;
+  /** Keyword: posting lists held in memory, where they answer (keyword-memory.ts). */
+  keywordMemory?: KeywordMemory;
   /** Called with how the keyword side ran (plan, rounds, postings read). */
   onKeywordStats?: (stats: KeywordStats) => void;
 }
@@ -201,6 +204,7 @@ async function keywordKeys(sql: Sql, p: SearchParams, k: number): Promise<Key[]>
       ...(p.keywordDepth === undefined ? {} : { depth: p.keywordDepth }),
     },
     k,
+    p.keywordMemory ? { memory: p.keywordMemory } : {},
   );
   p.onKeywordStats?.(stats);
   return hits;
@@ -217,6 +221,8 @@ async function rowsFor(sql: Sql, p: SearchParams, keys: Key[]): Promise<SearchHi
        ON c.collection = u.c AND c.document_id = u.d AND c.chunk_index = u.i
      WHERE c.model_id = ${literal(p.modelId)} AND c.tenant = ${rq.param(p.tenant)}`,
     rq.params as never[],
+    // Prepared: PostgreSQL planned this lookup by key in longer than it ran it.
+    { prepare: true },
   );
   const byKey = new Map(rows.map((r) => [keyOf(r), r]));
   return keys.flatMap((t) => {
