@@ -8,7 +8,7 @@
  *                               exhaustive count it is checked against
  *   search-growth-build.svg     load, keyword index and HNSW build rates, chunks/s
  *
- *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--exact-queries 300] [--out bench]
+ *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--exact-queries 300] [--keyword-memory MB] [--out bench]
  *
  * Sizes above --vector-max run keyword search only: they skip the HNSW build, which
  * grows faster than linearly and would take most of the run at 1M chunks on 2 cores.
@@ -39,6 +39,8 @@ function runSearch(chunks: number, json: string): Promise<void> {
   const args = ['--chunks', String(chunks), '--seconds', String(SECONDS), '--modes', modes];
   const exact = arg('exact-queries');
   if (exact !== undefined) args.push('--exact-queries', exact);
+  const memory = arg('keyword-memory');
+  if (memory !== undefined) args.push('--keyword-memory', memory);
   process.stderr.write(`\n=== bench:search ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
       r.chunks.toLocaleString('en-US'),
       ...MODES.flatMap((m) => [`${ms(l(m)?.httpP50)} / ${ms(l(m)?.httpP99)}`]),
       `${ms(l('keyword')?.sqlP50)} / ${ms(l('keyword')?.sqlP99)}`,
+      r.cold ? `${ms(r.cold.p50)} / ${ms(r.cold.p99)} (${r.cold.listsMB.toFixed(0)} MB)` : '—',
       e ? `${e.equalPct.toFixed(1)}%` : '—',
       e
         ? `${e.postingsReadP50.toLocaleString('en-US')} / ${e.postingsReadP99.toLocaleString('en-US')}`
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
           'keyword HTTP p50 / p99 ms',
           'hybrid HTTP p50 / p99 ms',
           'keyword SQL p50 / p99 ms',
+          'keyword first pass p50 / p99 ms (lists held)',
           'keyword top 10 exact',
           'postings read p50 / p99',
           'load chunks/s',

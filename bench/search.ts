@@ -536,7 +536,7 @@ async function main(): Promise<void> {
     if (JSON_OUT) writeFileSync(JSON_OUT, `${JSON.stringify(figures, null, 2)}\n`);
 
     process.stdout.write(
-      `\nSearch benchmark — ${CHUNKS.toLocaleString()} chunks (loaded in ${loaded.toFixed(1)} s, HNSW built in ${indexed.toFixed(1)} s, ` +
+      `\nSearch benchmark — ${CHUNKS.toLocaleString()} chunks (loaded in ${loaded.toFixed(1)} s, ${figures.hnswSeconds === null ? 'no HNSW (keyword only)' : `HNSW built in ${indexed.toFixed(1)} s`}, ` +
         `keyword index of ${postings.toLocaleString()} postings built in ${keywordBuilt.toFixed(1)} s: ${(CHUNKS / keywordBuilt).toFixed(0)} chunks/s), ` +
         `k = 10, ${SECONDS} s per row, ${MODEL} query embedding (1 thread), ${machine()}\n\n`,
     );
