@@ -124,11 +124,14 @@ describe('keyword lists in memory', () => {
     memory: KeywordMemory,
     q: KeywordQuery,
     k: number,
+    filterFirstMax = 0,
   ): Promise<Awaited<ReturnType<typeof keywordSearch>>> {
-    // filterFirstMax 0: a metadata filter goes to the lists too, not to its own plan.
-    const got = await keywordSearch(db.sql, q, k, { memory, filterFirstMax: 0 });
+    // filterFirstMax 0: a metadata filter is tested on ranked candidates; more: the
+    // filter's chunks are found first and only those are ranked.
+    const got = await keywordSearch(db.sql, q, k, { memory, filterFirstMax });
     const want = await keywordSearch(db.sql, q, k, { filterFirstMax: 0 });
-    expect(want.stats.plan).toBe('exhaustive');
+    // The reference is SQL: whole lists, or the chunks of a filter matching none.
+    expect(['exhaustive', 'filter-first']).toContain(want.stats.plan);
     expectSame(got.hits, want.hits);
     return got;
   }
@@ -154,6 +157,19 @@ describe('keyword lists in memory', () => {
       }
     expect(memoryAnswered).toBe(16 * filters.length * 3);
     expect(memory.size).toBeGreaterThan(0);
+  });
+
+  it('ranks only the chunks of a narrow filter, found first', async () => {
+    const memory = new KeywordMemory(64 * 1024 ** 2);
+    for (let n = 0; n < 12; n++)
+      for (const topic of ['rare', 'odd', 'none-such']) {
+        const q = await query(n % 3 === 0 ? undefined : 'a', { metadata: { topic } });
+        for (const k of [1, 10]) {
+          const { stats } = await both(memory, q, k, 5000);
+          expect(stats.plan).toBe('memory');
+          expect(stats.rounds).toBe(1);
+        }
+      }
   });
 
   it('loads each list once, then answers from memory', async () => {

@@ -5,6 +5,7 @@ import {
   compareHits,
   head,
   Params,
+  type ChunkKey,
   type KeywordHit,
   type KeywordQuery,
   type KeywordStats,
@@ -54,11 +55,16 @@ export class KeywordMemory {
    * The k best chunks by BM25, or undefined where memory does not answer (budget 0, a
    * list too large for it, the index changing under three tries in a row): the caller
    * runs its SQL plans then.
+   *
+   * @param only the chunks a metadata filter matches, where the caller found them all (a
+   *   narrow filter): only those are ranked. Without it, a metadata filter is tested on
+   *   candidates after ranking.
    */
   async search(
     sql: Sql,
     q: KeywordQuery,
     k: number,
+    only?: readonly ChunkKey[],
   ): Promise<{ hits: KeywordHit[]; stats: KeywordStats } | undefined> {
     if (this.budget <= 0 || q.terms.length === 0) return undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -91,7 +97,7 @@ export class KeywordMemory {
       if (used.length < heads.length) continue;
       const postings = used.reduce((n, u) => n + u.list.ords.length, 0);
       const stats: KeywordStats = { plan: 'memory', rounds: 1, postings, loaded };
-      const hits = await this.rank(sql, q, k, used, stats);
+      const hits = await this.rank(sql, q, k, used, stats, only);
       return { hits, stats };
     }
     return undefined;
@@ -108,13 +114,26 @@ export class KeywordMemory {
     k: number,
     used: Used[],
     stats: KeywordStats,
+    only: readonly ChunkKey[] | undefined,
   ): Promise<KeywordHit[]> {
     const ids = q.filter?.documentIds?.length ? new Set(q.filter.documentIds) : undefined;
+    const accept = (dict: Dict): ((o: number) => boolean) => {
+      if (only) {
+        const mask = new Uint8Array(dict.docs.length);
+        for (const c of only)
+          if (c.collection === dict.collection) {
+            const o = dict.find(c.document_id, c.chunk_index);
+            if (o !== undefined) mask[o] = 1;
+          }
+        return (o) => mask[o] === 1;
+      }
+      return ids ? (o) => ids.has(dict.docs[o]!) : () => true;
+    };
     const metadata = !!q.filter?.metadata && Object.keys(q.filter.metadata).length > 0;
-    if (!metadata) return this.best(used, k, ids).hits;
+    if (!metadata || only) return this.best(used, k, accept).hits;
     const passed = new Map<string, boolean>();
     for (let want = Math.max(64, 8 * k); ; want *= 8) {
-      const { hits, more } = this.best(used, want, ids);
+      const { hits, more } = this.best(used, want, accept);
       const unknown = hits.filter((h) => !passed.has(hitKey(h)));
       if (unknown.length > 0) {
         stats.rounds++;
@@ -140,18 +159,18 @@ export class KeywordMemory {
     }
   }
 
-  /** The best `want` chunks over every scope (and whether more were scored). */
+  /** The best `want` chunks over every scope that `accept` lets in (and whether there were more). */
   private best(
     used: Used[],
     want: number,
-    ids: Set<string> | undefined,
+    accept: (dict: Dict) => (o: number) => boolean,
   ): { hits: KeywordHit[]; more: boolean } {
     const byDict = new Map<Dict, Used[]>();
     for (const u of used) byDict.set(u.list.dict, [...(byDict.get(u.list.dict) ?? []), u]);
     const hits: KeywordHit[] = [];
     let more = false;
     for (const [dict, lists] of byDict) {
-      const r = this.bestOf(dict, lists, want, ids);
+      const r = this.bestOf(dict, lists, want, accept(dict));
       hits.push(...r.hits);
       more ||= r.more;
     }
@@ -164,7 +183,7 @@ export class KeywordMemory {
     dict: Dict,
     lists: Used[],
     want: number,
-    ids: Set<string> | undefined,
+    accept: (o: number) => boolean,
   ): { hits: KeywordHit[]; more: boolean } {
     const acc = dict.scratch();
     let n = 0;
@@ -187,7 +206,6 @@ export class KeywordMemory {
       }
     }
     const touched = this.touched;
-    const accept = ids ? (o: number): boolean => ids.has(dict.docs[o]!) : (): boolean => true;
     // The want-th best score by a min-heap of scores, then every chunk at or above it.
     const heap = new Float64Array(want);
     let size = 0;
@@ -395,6 +413,11 @@ class Dict {
       this.chunks.push(chunk);
     }
     return o;
+  }
+
+  /** The chunk's ordinal, if any list numbered it. */
+  find(doc: string, chunk: number): number | undefined {
+    return this.byDoc.get(doc)?.[chunk];
   }
 
   /** All zeros, one slot per chunk (scoring leaves it all zeros again). */

@@ -13,6 +13,13 @@ export interface KeywordQuery {
   depth?: number;
 }
 
+/** A chunk by its key within one model and tenant. */
+export interface ChunkKey {
+  collection: string;
+  document_id: string;
+  chunk_index: number;
+}
+
 export interface KeywordHit {
   collection: string;
   document_id: string;
@@ -262,13 +269,18 @@ export async function keywordSearch(
   if (q.terms.length === 0)
     return { hits: [], stats: { plan: 'postings', rounds: 0, postings: 0 } };
   if (hasMetadata(q)) {
+    // The filter's chunks, one more than filter-first takes at most: how many there are,
+    // and for the lists in memory, which.
     const ps = new Params();
-    const [{ n }] = (await sql.unsafe(
-      `SELECT count(*)::int AS n FROM (SELECT 1 FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')}
-       LIMIT ${filterFirstMax + 1}) z`,
+    const only = await sql.unsafe<ChunkKey[]>(
+      `SELECT m.collection, m.document_id, m.chunk_index FROM index_chunks m WHERE ${chunkFilter(q, ps, 'm')}
+       LIMIT ${filterFirstMax + 1}`,
       ps.values as never[],
-    )) as unknown as [{ n: number }];
+    );
+    const n = only.length;
     if (n <= filterFirstMax) {
+      const held = await o.memory?.search(sql, q, k, only);
+      if (held) return held;
       const fs = new Params();
       const rows = await sql.unsafe<KeywordHit[]>(filterFirstSql(q, k, fs), fs.values as never[]);
       return {
