@@ -59,12 +59,16 @@ export class KeywordMemory {
    * @param only the chunks a metadata filter matches, where the caller found them all (a
    *   narrow filter): only those are ranked. Without it, a metadata filter is tested on
    *   candidates after ranking.
+   * @param tests at most this many batches of candidates tested against a metadata
+   *   filter; undefined if k did not pass by then (a narrow filter: the caller finds its
+   *   chunks first instead).
    */
   async search(
     sql: Sql,
     q: KeywordQuery,
     k: number,
     only?: readonly ChunkKey[],
+    tests = Infinity,
   ): Promise<{ hits: KeywordHit[]; stats: KeywordStats } | undefined> {
     if (this.budget <= 0 || q.terms.length === 0) return undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -97,8 +101,8 @@ export class KeywordMemory {
       if (used.length < heads.length) continue;
       const postings = used.reduce((n, u) => n + u.list.ords.length, 0);
       const stats: KeywordStats = { plan: 'memory', rounds: 1, postings, loaded };
-      const hits = await this.rank(sql, q, k, used, stats, only);
-      return { hits, stats };
+      const hits = await this.rank(sql, q, k, used, stats, only, tests);
+      return hits && { hits, stats };
     }
     return undefined;
   }
@@ -115,7 +119,8 @@ export class KeywordMemory {
     used: Used[],
     stats: KeywordStats,
     only: readonly ChunkKey[] | undefined,
-  ): Promise<KeywordHit[]> {
+    tests: number,
+  ): Promise<KeywordHit[] | undefined> {
     const ids = q.filter?.documentIds?.length ? new Set(q.filter.documentIds) : undefined;
     const accept = (dict: Dict): ((o: number) => boolean) => {
       if (only) {
@@ -132,10 +137,11 @@ export class KeywordMemory {
     const metadata = !!q.filter?.metadata && Object.keys(q.filter.metadata).length > 0;
     if (!metadata || only) return this.best(used, k, accept).hits;
     const passed = new Map<string, boolean>();
-    for (let want = Math.max(64, 8 * k); ; want *= 8) {
+    for (let want = Math.max(64, 8 * k), batch = 0; ; want *= 8, batch++) {
       const { hits, more } = this.best(used, want, accept);
       const unknown = hits.filter((h) => !passed.has(hitKey(h)));
       if (unknown.length > 0) {
+        if (batch >= tests) return undefined;
         stats.rounds++;
         const ps = new Params();
         // LATERAL … LIMIT 1: each candidate's row looked up by its key. As a semi-join,
