@@ -6,6 +6,7 @@ import {
   head,
   Params,
   type ChunkKey,
+  type HeldLists,
   type KeywordHit,
   type KeywordQuery,
   type KeywordStats,
@@ -26,7 +27,7 @@ import {
  * take more than a quarter of it is left to the SQL plans (keyword-search.ts), as is
  * everything when the budget is 0.
  */
-export class KeywordMemory {
+export class KeywordMemory implements HeldLists {
   private readonly lists = new Map<string, List>();
   private readonly dicts = new Map<string, Dict>();
   private listBytes = 0;

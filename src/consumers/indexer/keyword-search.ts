@@ -1,6 +1,5 @@
 import type { Sql } from '../../db/index.js';
 import { impactSql, keywordTables } from './keyword-index.js';
-import type { KeywordMemory } from './keyword-memory.js';
 
 /** What a keyword search needs: whose chunks, which terms, which filter. */
 export interface KeywordQuery {
@@ -40,6 +39,20 @@ export interface KeywordStats {
   postings: number;
   /** memory: postings loaded from PostgreSQL for this query (lists not held yet). */
   loaded?: number;
+}
+
+/**
+ * Posting lists held in memory (KeywordMemory, keyword-memory.ts), as this module uses
+ * them: an answer, or undefined where they do not answer.
+ */
+export interface HeldLists {
+  search(
+    sql: Sql,
+    q: KeywordQuery,
+    k: number,
+    only?: readonly ChunkKey[],
+    tests?: number,
+  ): Promise<{ hits: KeywordHit[]; stats: KeywordStats } | undefined>;
 }
 
 /** A metadata filter matching at most this many chunks is answered by scoring those chunks. */
@@ -263,7 +276,7 @@ export async function keywordSearch(
   sql: Sql,
   q: KeywordQuery,
   k: number,
-  o: { filterFirstMax?: number; exhaustiveMax?: number; memory?: KeywordMemory } = {},
+  o: { filterFirstMax?: number; exhaustiveMax?: number; memory?: HeldLists } = {},
 ): Promise<{ hits: KeywordHit[]; stats: KeywordStats }> {
   const filterFirstMax = o.filterFirstMax ?? FILTER_FIRST_MAX;
   if (q.terms.length === 0)
