@@ -59,7 +59,9 @@ describe('retryUntil', () => {
   });
 
   it('never waits past the deadline', async () => {
-    const { f } = failing(new Transient('down'), new Transient('down'));
+    // Down for good: however early a timer fires against Date.now(), every attempt
+    // fails (with two failures, a third attempt 1 ms before the deadline returned 'ok').
+    const { f } = failing(...Array.from({ length: 10_000 }, () => new Transient('down')));
     const started = Date.now();
     // A 60 s backoff capped by a 50 ms deadline: done well within the 10x margin.
     await expect(
