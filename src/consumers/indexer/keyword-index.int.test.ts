@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packVectors, type VectorsV1 } from '../../contracts/index.js';
 import { search } from './search.js';
+import { KeywordIndex, keywordTables } from './keyword-index.js';
 import { VectorIndex } from './store.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
 
@@ -136,5 +137,42 @@ describe('keyword index: BM25 statistics and scores', () => {
     expect(await stats('beta')).toEqual(before);
     await index.apply([doc('beta', 'd9', '', true), doc('beta', 'd2', '', true)]);
     expect(await stats('beta')).toEqual({ scope: undefined, df: {} });
+  });
+
+  it('rebuilds from the chunk rows exactly what adding them to empty tables gives', async () => {
+    await index.apply([
+      doc('gamma', 'g1', 'apple banana apple'),
+      doc('gamma', 'g2', 'the and of'), // stop words only: no lexeme, no posting
+      doc('gamma', 'g3', 'cherry cherry banana date'),
+      doc('delta', 'g1', 'banana'),
+    ]);
+    await index.apply([doc('gamma', 'g3', 'cherry elderberry')]);
+    const tables = async () => ({
+      scopes: await db.sql`SELECT * FROM keyword_scopes ORDER BY scope`,
+      terms: await db.sql`SELECT scope, term, df FROM keyword_terms ORDER BY scope, term`,
+      postings: await db.sql`
+        SELECT * FROM keyword_postings ORDER BY scope, term, document_id, chunk_index`,
+    });
+    const live = await tables();
+    // The reference: every chunk row added, by the live path, to empty tables.
+    await db.sql.begin(async (tx) => {
+      await tx`TRUNCATE keyword_postings, keyword_terms, keyword_scopes`;
+      await tx.unsafe(
+        new KeywordIndex(keywordTables, 'index_chunks').addSql(
+          'SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM index_chunks',
+        ),
+      );
+    });
+    const added = await tables();
+    await index.rebuildKeywords();
+    expect(await tables()).toEqual(added);
+    // Against the tables kept live: the same postings, terms and statistics; only the
+    // impacts differ, computed then with the average length of their time.
+    const withoutImpacts = (t: typeof live) => ({
+      scopes: t.scopes.map(({ impact_avg: _, ...r }) => r),
+      terms: t.terms,
+      postings: t.postings.map(({ impact: _, ...r }) => r),
+    });
+    expect(withoutImpacts(added)).toEqual(withoutImpacts(live));
   });
 });

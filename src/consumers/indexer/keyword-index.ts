@@ -144,6 +144,38 @@ export class KeywordIndex {
   }
 
   /**
+   * The statements that fill empty keyword tables from the chunk rows `rows` selects (the
+   * columns of {@link addSql}): the bulk path of a rebuild. Same rows as `addSql` over
+   * empty tables, about twice as fast: each chunk's scope and length are computed once
+   * from its row rather than joined back to its postings, and the document frequencies
+   * are counted from the postings once they are written.
+   */
+  rebuildSql(rows: string): string[] {
+    const { scopes, terms, postings } = this.tables;
+    const tf = 'coalesce(array_length(l.positions, 1), 1)';
+    return [
+      `
+      WITH c AS MATERIALIZED (
+        SELECT ${scopeOf('n.model_id', 'n.tenant', 'n.collection')} AS scope, n.model_id, n.tenant,
+               n.collection, n.document_id, n.chunk_index, n.tsv, len.length
+        FROM (${rows}) n,
+             LATERAL (SELECT sum(${tf})::int AS length FROM unnest(n.tsv) AS l) len
+        -- A chunk without a lexeme has no posting, and counts in no scope (as in addSql).
+        WHERE len.length IS NOT NULL),
+      sc AS (
+        INSERT INTO ${this.name(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
+        SELECT scope, model_id, tenant, collection, count(*), sum(length), greatest(sum(length)::float8 / count(*), 1)
+        FROM c GROUP BY 1, 2, 3, 4
+        RETURNING s.scope, s.total_length::float8 / greatest(s.chunks, 1) AS avg)
+      INSERT INTO ${this.name(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
+      SELECT c.scope, l.lexeme, c.document_id, c.chunk_index, ${tf}, c.length, ${impactSql(tf, 'c.length', 'sc.avg')}
+      FROM c JOIN sc USING (scope), unnest(c.tsv) AS l`,
+      `INSERT INTO ${this.name(terms)} (scope, term, df)
+       SELECT scope, term, count(*) FROM ${this.name(postings)} GROUP BY 1, 2`,
+    ];
+  }
+
+  /**
    * The statement that adds the postings of the chunk rows `rows` selects (columns
    * model_id, tenant, collection, document_id, chunk_index, tsv). The migration that
    * created the index uses it to fill it from the existing rows.

@@ -75,11 +75,10 @@ export class VectorIndex {
             ? `ALTER TABLE ${quoted(postings)} DROP CONSTRAINT "${x.name}"`
             : `DROP INDEX ${schema}"${x.name}"`,
         );
-      await tx.unsafe(
-        this.keywords.addSql(
-          `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quoted(chunks)}`,
-        ),
-      );
+      for (const statement of this.keywords.rebuildSql(
+        `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quoted(chunks)}`,
+      ))
+        await tx.unsafe(statement);
       for (const x of indexes)
         await tx.unsafe(
           x.pk ? `ALTER TABLE ${quoted(postings)} ADD CONSTRAINT "${x.name}" ${x.pk}` : x.def,
