@@ -84,7 +84,8 @@ export const indexChunks = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.modelId, t.tenant, t.collection, t.documentId, t.chunkIndex] }),
-    index('index_chunks_tsv').using('gin', t.tsv),
+    // No index on tsv: keyword search reads keyword_postings, which a replay derives from
+    // it; a GIN index here was kept on every insert and rebuilt by every replay, unread.
     index('index_chunks_metadata').using('gin', sql`${t.metadata} jsonb_path_ops`),
   ],
 );
