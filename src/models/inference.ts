@@ -68,6 +68,11 @@ async function createSession(spec: ModelSpec, o: InferenceOptions): Promise<Sess
     intraOpNumThreads: o.threads || cpus().length,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
+    // Idle intra-op threads sleep instead of spinning: in a Sluice process they share the
+    // cores with the chunker, the indexer, NATS and PostgreSQL, whose work a spinning
+    // thread delays (bench:pipeline: 0.67 of bare onnxruntime with spinning, 0.72–0.74
+    // without; alone, the model runs as fast either way).
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 
   const provider = o.provider ?? 'auto';
