@@ -48,6 +48,9 @@ const runs: [script: string, args: string[]][] = [
   ['webhooks', ['--docs', '10']],
   ['tracing', ['--passages', '10', '--rounds', '1', '--calls', '1000']],
   ['ui', ['--chunks', '200', '--loads', '1']],
+  // Needs Debian's r-doc-pdf, postgresql-doc-15, pandoc and poppler-utils: scripts/test
+  // (which `npm run bench:smoke` goes through) installs them.
+  ['files', ['--html', '2', '--docx', '1', '--queries', '2']],
 ];
 
 function bench(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
