@@ -5,7 +5,7 @@ import { opt } from './option-spec.js';
 export const replayOptions = {
   replayBatch: opt({
     env: 'SLUICE_REPLAY_BATCH',
-    default: '500',
+    default: '2000',
     parse: int(1, 10_000),
     doc: 'Messages per transaction when a replay rebuilds a projection.',
   }),
