@@ -17,6 +17,15 @@ export interface InferenceOptions {
   threads?: number;
   /** Texts per onnxruntime run. @defaultValue 8 */
   batchSize?: number;
+  /**
+   * Whether idle intra-op threads spin (onnxruntime's default) or sleep. Spinning saves
+   * a thread's wake-up in each operator: a one-query embedding with minilm-l6-random took
+   * 1.1–1.4 ms at p50 spinning, 1.7–1.9 ms sleeping. Sleeping leaves the cores to the
+   * rest of the process between operators, which is what a stage embedding batches
+   * beside the chunker, the indexer, NATS and PostgreSQL wants (bench:pipeline: 0.67 of
+   * bare onnxruntime spinning, 0.72–0.74 sleeping). @defaultValue true
+   */
+  spin?: boolean;
 }
 
 export interface EmbedOptions {
@@ -68,11 +77,7 @@ async function createSession(spec: ModelSpec, o: InferenceOptions): Promise<Sess
     intraOpNumThreads: o.threads || cpus().length,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
-    // Idle intra-op threads sleep instead of spinning: in a Sluice process they share the
-    // cores with the chunker, the indexer, NATS and PostgreSQL, whose work a spinning
-    // thread delays (bench:pipeline: 0.67 of bare onnxruntime with spinning, 0.72–0.74
-    // without; alone, the model runs as fast either way).
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: o.spin === false ? '0' : '1' } } },
   };
 
   const provider = o.provider ?? 'auto';

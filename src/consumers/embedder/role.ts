@@ -48,6 +48,8 @@ export async function startEmbedderRole(
       provider: config.embedProvider,
       threads: config.embedThreads,
       batchSize: config.embedBatchSize,
+      // Throughput beside the other stages, not one query's latency (see InferenceOptions).
+      spin: false,
       logger,
     });
     embedders.push(embedder);
