@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packVectors, type VectorsV1 } from '../../contracts/index.js';
+import type { VectorsV1 } from '../../contracts/index.js';
+import { oneChunkPart } from '../../../test/harness/one-chunk-part.js';
 import { search } from './search.js';
 import { KeywordIndex, keywordTables } from './keyword-index.js';
 import { VectorIndex } from './store.js';
@@ -9,36 +10,16 @@ const MODEL = 'm@1';
 let version = 0;
 
 /** One document of one chunk, no title or headings: its words are exactly `text`. */
-function doc(tenant: string, documentId: string, text: string, deleted = false): VectorsV1 {
-  return {
+const doc = (tenant: string, documentId: string, text: string, deleted = false): VectorsV1 =>
+  oneChunkPart({
+    model: MODEL,
     tenant,
     collection: 'c',
     documentId,
     version: ++version,
+    text,
     deleted,
-    part: 0,
-    parts: 1,
-    chunkCount: deleted ? 0 : 1,
-    document: {},
-    chunks: deleted
-      ? []
-      : [
-          {
-            index: 0,
-            id: `${documentId}-${version}`.padEnd(32, '0'),
-            text,
-            headings: [],
-            hash: `${version}`.padStart(64, '0'),
-            tokens: 5,
-            start: 0,
-            end: text.length,
-          },
-        ],
-    model: MODEL,
-    dimensions: 2,
-    vectors: packVectors(deleted ? [] : [new Float32Array([1, 0])], 2),
-  };
-}
+  });
 
 // BM25 as written in every textbook, k1 0.9, b 0.4, idf ln(1 + (N − df + ½)/(df + ½)).
 const idf = (n: number, df: number): number => Math.log(1 + (n - df + 0.5) / (df + 0.5));

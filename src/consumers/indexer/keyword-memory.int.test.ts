@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packVectors, type VectorsV1 } from '../../contracts/index.js';
+import type { VectorsV1 } from '../../contracts/index.js';
+import { oneChunkPart, rng } from '../../../test/harness/one-chunk-part.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
 import { KeywordMemory } from './keyword-memory.js';
 import { keywordSearch, type KeywordHit, type KeywordQuery } from './keyword-search.js';
@@ -9,10 +10,6 @@ import { VectorIndex } from './store.js';
 // after any write, within any budget: each query below is asked of both.
 const MODEL = 'mem@1';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => ((s = Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32;
-}
 const VOCAB = Array.from(
   { length: 300 },
   (_, i) => `zm${i.toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!)}`,
@@ -20,42 +17,23 @@ const VOCAB = Array.from(
 const zipf = (r: () => number): string => VOCAB[Math.floor(VOCAB.length ** r()) - 1]!;
 
 let version = 0;
-function part(
+const part = (
   collection: string,
   documentId: string,
   text: string,
   topic: string,
   deleted = false,
-): VectorsV1 {
-  return {
+): VectorsV1 =>
+  oneChunkPart({
+    model: MODEL,
     tenant: 't',
     collection,
     documentId,
     version: ++version,
+    text,
     deleted,
-    part: 0,
-    parts: 1,
-    chunkCount: deleted ? 0 : 1,
-    document: { metadata: { topic } },
-    chunks: deleted
-      ? []
-      : [
-          {
-            index: 0,
-            id: `${documentId}-${version}`.padEnd(32, '0'),
-            text,
-            headings: [],
-            hash: `${version}`.padStart(64, '0'),
-            tokens: 5,
-            start: 0,
-            end: text.length,
-          },
-        ],
-    model: MODEL,
-    dimensions: 2,
-    vectors: packVectors(deleted ? [] : [new Float32Array([1, 0])], 2),
-  };
-}
+    metadata: { topic },
+  });
 
 describe('keyword lists in memory', () => {
   let db: TestDatabase;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { packVectors, type VectorsV1 } from '../../contracts/index.js';
+import type { VectorsV1 } from '../../contracts/index.js';
+import { oneChunkPart, rng } from '../../../test/harness/one-chunk-part.js';
 import { createTestDatabase, type TestDatabase } from '../../../test/harness/database.js';
 import { impactSql } from './keyword-index.js';
 import { keywordSearch, type KeywordQuery } from './keyword-search.js';
@@ -13,10 +14,6 @@ import { VectorIndex } from './store.js';
 const MODEL = 'gen@1';
 const DOCS = 700;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => ((s = Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0) / 2 ** 32;
-}
 const letters = (n: number): string =>
   n
     .toString(26)
@@ -27,34 +24,16 @@ const VOCAB = Array.from({ length: 400 }, (_, i) => `zq${letters(i)}`);
 const zipf = (r: () => number): string => VOCAB[Math.floor(VOCAB.length ** r()) - 1]!;
 
 let version = 0;
-function part(documentId: string, text: string, topic: string): VectorsV1 {
-  return {
+const part = (documentId: string, text: string, topic: string): VectorsV1 =>
+  oneChunkPart({
+    model: MODEL,
     tenant: 't',
     collection: 'c',
     documentId,
     version: ++version,
-    deleted: false,
-    part: 0,
-    parts: 1,
-    chunkCount: 1,
-    document: { metadata: { topic } },
-    chunks: [
-      {
-        index: 0,
-        id: `${documentId}-${version}`.padEnd(32, '0'),
-        text,
-        headings: [],
-        hash: `${version}`.padStart(64, '0'),
-        tokens: 5,
-        start: 0,
-        end: text.length,
-      },
-    ],
-    model: MODEL,
-    dimensions: 2,
-    vectors: packVectors([new Float32Array([1, 0])], 2),
-  };
-}
+    text,
+    metadata: { topic },
+  });
 
 describe('keyword search stops early and stays exact', () => {
   let db: TestDatabase;
