@@ -221,6 +221,24 @@ async function main(): Promise<void> {
     const vectors = await embedder.embed(queries, { truncate: true });
     const terms = await Promise.all(queries.map((q) => queryTerms(sql, q)));
     const rows: (string | number)[][] = [];
+    /** Query i of the set, as the API would search it (same function), in one mode. */
+    const ask = (
+      i: number,
+      mode: SearchMode,
+      extra: Partial<Pick<SearchParams, 'filter' | 'onKeywordStats'>> = {},
+    ) =>
+      search(sql, {
+        tenant: 'bench',
+        collection: 'scifact',
+        modelId: spec.id,
+        dimensions: 384,
+        mode,
+        terms: terms[i]!,
+        vector: vectors[i]!,
+        k: 10,
+        keywordMemory: memory,
+        ...extra,
+      });
     /** The very SQL the API runs (same function), query vectors and terms computed beforehand. */
     const direct = async (
       mode: SearchMode,
@@ -235,18 +253,7 @@ async function main(): Promise<void> {
           while (performance.now() < until) {
             const i = q++ % queries.length;
             const s = performance.now();
-            await search(sql, {
-              tenant: 'bench',
-              collection: 'scifact',
-              modelId: spec.id,
-              dimensions: 384,
-              mode,
-              terms: terms[i]!,
-              vector: vectors[i]!,
-              k: 10,
-              keywordMemory: memory,
-              ...extra,
-            });
+            await ask(i, mode, extra);
             lat.push(performance.now() - s);
           }
         }),
@@ -289,17 +296,7 @@ async function main(): Promise<void> {
     for (const [i, t] of terms.entries()) {
       if (t.length === 0) continue;
       const s0 = performance.now();
-      await search(sql, {
-        tenant: 'bench',
-        collection: 'scifact',
-        modelId: spec.id,
-        dimensions: 384,
-        mode: 'keyword',
-        terms: t,
-        vector: vectors[i]!,
-        k: 10,
-        keywordMemory: memory,
-      });
+      await ask(i, 'keyword');
       cold.push(performance.now() - s0);
     }
     figures.cold = {
@@ -332,16 +329,7 @@ async function main(): Promise<void> {
         const s0 = performance.now();
         const want = await exhaustive(t, filter);
         full.push(performance.now() - s0);
-        const got = await search(sql, {
-          tenant: 'bench',
-          collection: 'scifact',
-          modelId: spec.id,
-          dimensions: 384,
-          mode: 'keyword',
-          terms: t,
-          vector: vectors[i]!,
-          k: 10,
-          keywordMemory: memory,
+        const got = await ask(i, 'keyword', {
           ...(filter ? { filter: { metadata: filter } } : {}),
           onKeywordStats: (st) => {
             read.push(st.postings);
