@@ -17,6 +17,7 @@ export {
   finishShadow,
   previousExists,
   qualified,
+  quotedName,
   rollback,
   seedShadow,
   shadowSchema,

@@ -218,6 +218,13 @@ export function qualified(schema: string, table: string): string {
   return schema === LIVE ? table : `${schema}.${table}`;
 }
 
+/** A table name as `qualified` gives it, quoted for SQL: "schema"."table" or "table". */
+export const quotedName = (table: string): string =>
+  table
+    .split('.')
+    .map((p) => `"${p}"`)
+    .join('.');
+
 /** A record of table names, each qualified with `schema` (see qualified). */
 export const tablesIn = <T extends object>(t: T, schema: string): T =>
   Object.fromEntries(

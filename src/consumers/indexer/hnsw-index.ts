@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { quotedName } from '../../db/index.js';
 import { indexTables } from './index-tables.js';
 
 /** Literal for SQL built from a value we validated ourselves (model ids). */
@@ -10,12 +11,8 @@ export function hnswIndexSql(
   dimensions: number,
   chunks = indexTables.chunks,
 ): string {
-  const table = chunks
-    .split('.')
-    .map((p) => `"${p}"`)
-    .join('.');
   return (
-    `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON ${table} ` +
+    `CREATE INDEX IF NOT EXISTS ${hnswIndexName(modelId)} ON ${quotedName(chunks)} ` +
     `USING hnsw ((embedding::vector(${Math.trunc(dimensions)})) vector_cosine_ops) WHERE model_id = ${literal(modelId)}`
   );
 }

@@ -1,4 +1,4 @@
-import type { Sql } from '../../db/index.js';
+import { quotedName, type Sql } from '../../db/index.js';
 
 /**
  * BM25 parameters. k1 0.9 and b 0.4 are Anserini's defaults for BEIR-style passages;
@@ -59,13 +59,6 @@ export class KeywordIndex {
     private readonly chunksTable: string,
   ) {}
 
-  private name(t: string): string {
-    return t
-      .split('.')
-      .map((p) => `"${p}"`)
-      .join('.');
-  }
-
   /** Locks the scopes of these (model, tenant, collection) columns, in scope order. */
   async lock(tx: Sql, keys: Pick<ChunkKeys, 'm' | 't' | 'c'>): Promise<void> {
     await tx`
@@ -81,7 +74,7 @@ export class KeywordIndex {
    */
   async remove(tx: Sql, exact: ChunkKeys, from: ChunkKeys): Promise<void> {
     if (exact.m.length === 0 && from.m.length === 0) return;
-    const C = this.name(this.chunksTable);
+    const C = quotedName(this.chunksTable);
     const { scopes, terms, postings } = this.tables;
     await tx.unsafe(
       `
@@ -94,26 +87,26 @@ export class KeywordIndex {
         FROM ${C} x JOIN unnest($6::text[], $7::text[], $8::text[], $9::text[], $10::int[]) AS u(m, t, c, d, i)
           ON x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d AND x.chunk_index >= u.i),
       gone AS (
-        DELETE FROM ${this.name(postings)} p
+        DELETE FROM ${quotedName(postings)} p
         USING (SELECT ${scopeOf('o.model_id', 'o.tenant', 'o.collection')} AS scope, o.document_id, o.chunk_index, l.lexeme
                FROM old o, unnest(o.tsv) AS l) o
         WHERE p.scope = o.scope AND p.term = o.lexeme AND p.document_id = o.document_id AND p.chunk_index = o.chunk_index
         RETURNING p.scope, p.term, p.document_id, p.chunk_index, p.length),
       dn AS (SELECT scope, term, count(*)::int AS n FROM gone GROUP BY 1, 2),
       df AS (
-        UPDATE ${this.name(terms)} k SET df = k.df - dn.n, gen = nextval('keyword_gen') FROM dn
+        UPDATE ${quotedName(terms)} k SET df = k.df - dn.n, gen = nextval('keyword_gen') FROM dn
         WHERE k.scope = dn.scope AND k.term = dn.term AND k.df > dn.n),
       df0 AS (
-        DELETE FROM ${this.name(terms)} k USING dn
+        DELETE FROM ${quotedName(terms)} k USING dn
         WHERE k.scope = dn.scope AND k.term = dn.term AND k.df <= dn.n),
       sn AS (
         SELECT scope, count(*) AS n, sum(length) AS len
         FROM (SELECT DISTINCT scope, document_id, chunk_index, length FROM gone) z GROUP BY scope),
       sc AS (
-        UPDATE ${this.name(scopes)} s SET chunks = s.chunks - sn.n, total_length = s.total_length - sn.len
+        UPDATE ${quotedName(scopes)} s SET chunks = s.chunks - sn.n, total_length = s.total_length - sn.len
         FROM sn WHERE s.scope = sn.scope AND s.chunks > sn.n)
       -- A scope or term left with no chunk goes, as if it had never been (a replay never makes it).
-      DELETE FROM ${this.name(scopes)} s USING sn WHERE s.scope = sn.scope AND s.chunks <= sn.n`,
+      DELETE FROM ${quotedName(scopes)} s USING sn WHERE s.scope = sn.scope AND s.chunks <= sn.n`,
       [
         exact.m,
         exact.t,
@@ -135,7 +128,7 @@ export class KeywordIndex {
     await tx.unsafe(
       this.addSql(
         `SELECT x.model_id, x.tenant, x.collection, x.document_id, x.chunk_index, x.tsv
-         FROM ${this.name(this.chunksTable)} x
+         FROM ${quotedName(this.chunksTable)} x
          JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) AS u(m, t, c, d, i)
            ON x.model_id = u.m AND x.tenant = u.t AND x.collection = u.c AND x.document_id = u.d AND x.chunk_index = u.i`,
       ),
@@ -163,15 +156,15 @@ export class KeywordIndex {
         -- A chunk without a lexeme has no posting, and counts in no scope (as in addSql).
         WHERE len.length IS NOT NULL),
       sc AS (
-        INSERT INTO ${this.name(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
+        INSERT INTO ${quotedName(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
         SELECT scope, model_id, tenant, collection, count(*), sum(length), greatest(sum(length)::float8 / count(*), 1)
         FROM c GROUP BY 1, 2, 3, 4
         RETURNING s.scope, s.total_length::float8 / greatest(s.chunks, 1) AS avg)
-      INSERT INTO ${this.name(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
+      INSERT INTO ${quotedName(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
       SELECT c.scope, l.lexeme, c.document_id, c.chunk_index, ${tf}, c.length, ${impactSql(tf, 'c.length', 'sc.avg')}
       FROM c JOIN sc USING (scope), unnest(c.tsv) AS l`,
-      `INSERT INTO ${this.name(terms)} (scope, term, df)
-       SELECT scope, term, count(*) FROM ${this.name(postings)} GROUP BY 1, 2`,
+      `INSERT INTO ${quotedName(terms)} (scope, term, df)
+       SELECT scope, term, count(*) FROM ${quotedName(postings)} GROUP BY 1, 2`,
     ];
   }
 
@@ -192,7 +185,7 @@ export class KeywordIndex {
         SELECT scope, model_id, tenant, collection, document_id, chunk_index, sum(tf)::int AS length
         FROM t GROUP BY 1, 2, 3, 4, 5, 6),
       sc AS (
-        INSERT INTO ${this.name(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
+        INSERT INTO ${quotedName(scopes)} AS s (scope, model_id, tenant, collection, chunks, total_length, impact_avg)
         SELECT scope, model_id, tenant, collection, count(*), sum(length), greatest(sum(length)::float8 / count(*), 1)
         FROM len GROUP BY 1, 2, 3, 4
         ON CONFLICT (scope) DO UPDATE SET chunks = s.chunks + EXCLUDED.chunks,
@@ -202,10 +195,10 @@ export class KeywordIndex {
                                                     / greatest(s.chunks + EXCLUDED.chunks, 1), 1))
         RETURNING s.scope, s.total_length::float8 / greatest(s.chunks, 1) AS avg),
       df AS (
-        INSERT INTO ${this.name(terms)} AS k (scope, term, df)
+        INSERT INTO ${quotedName(terms)} AS k (scope, term, df)
         SELECT scope, term, count(*) FROM t GROUP BY 1, 2 ORDER BY 1, 2
         ON CONFLICT (scope, term) DO UPDATE SET df = k.df + EXCLUDED.df, gen = EXCLUDED.gen)
-      INSERT INTO ${this.name(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
+      INSERT INTO ${quotedName(postings)} (scope, term, document_id, chunk_index, tf, length, impact)
       SELECT t.scope, t.term, t.document_id, t.chunk_index, t.tf, len.length, ${impactSql('t.tf', 'len.length', 'sc.avg')}
       FROM t JOIN len USING (scope, document_id, chunk_index) JOIN sc USING (scope)`;
   }

@@ -1,4 +1,4 @@
-import type { Sql } from '../../db/index.js';
+import { quotedName, type Sql } from '../../db/index.js';
 import type { VectorsV1 } from '../../contracts/index.js';
 import { hnswIndexSql } from './hnsw-index.js';
 import { indexTables, type IndexTables } from './index-tables.js';
@@ -48,11 +48,6 @@ export class VectorIndex {
    */
   async rebuildKeywords(): Promise<void> {
     const { scopes, terms, postings, chunks } = this.tables;
-    const quoted = (t: string): string =>
-      t
-        .split('.')
-        .map((p) => `"${p}"`)
-        .join('.');
     await this.sql.begin(async (txn) => {
       const tx = txn as unknown as Sql;
       await tx`TRUNCATE ${tx(postings)}, ${tx(terms)}, ${tx(scopes)}`;
@@ -67,21 +62,21 @@ export class VectorIndex {
                (SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k
                 WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid AND k.contype = 'p') AS pk
         FROM pg_index i JOIN pg_class ci ON ci.oid = i.indexrelid
-        WHERE i.indrelid = ${quoted(postings)}::regclass`;
-      const schema = postings.includes('.') ? `${quoted(postings.split('.')[0]!)}.` : '';
+        WHERE i.indrelid = ${quotedName(postings)}::regclass`;
+      const schema = postings.includes('.') ? `${quotedName(postings.split('.')[0]!)}.` : '';
       for (const x of indexes)
         await tx.unsafe(
           x.pk
-            ? `ALTER TABLE ${quoted(postings)} DROP CONSTRAINT "${x.name}"`
+            ? `ALTER TABLE ${quotedName(postings)} DROP CONSTRAINT "${x.name}"`
             : `DROP INDEX ${schema}"${x.name}"`,
         );
       for (const statement of this.keywords.rebuildSql(
-        `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quoted(chunks)}`,
+        `SELECT model_id, tenant, collection, document_id, chunk_index, tsv FROM ${quotedName(chunks)}`,
       ))
         await tx.unsafe(statement);
       for (const x of indexes)
         await tx.unsafe(
-          x.pk ? `ALTER TABLE ${quoted(postings)} ADD CONSTRAINT "${x.name}" ${x.pk}` : x.def,
+          x.pk ? `ALTER TABLE ${quotedName(postings)} ADD CONSTRAINT "${x.name}" ${x.pk}` : x.def,
         );
     });
   }
