@@ -3,6 +3,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { applyTopology, type Declared } from '../../src/topology/index.js';
 import { whileNatsRecovers } from '../../src/nats/index.js';
+import { randomToken } from './names.js';
 import { freePorts, startNatsServer, type NatsServerHandle } from './servers.js';
 
 export interface NatsCluster {
@@ -17,6 +18,9 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   const ports = await freePorts(2 * size);
   const clusterPorts = ports.slice(0, size);
   const routes = clusterPorts.map((p) => `nats://127.0.0.1:${p}`).join(',');
+  // A name of its own: two test files' clusters side by side must never take each other's
+  // nodes for their own (the server names n1…n3 repeat), should a route reach the other.
+  const clusterName = `sluice-test-${randomToken(6)}`;
   const servers = await Promise.all(
     clusterPorts.map((cp, i) =>
       startNatsServer({
@@ -24,7 +28,7 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
         port: ports[size + i]!,
         args: [
           '--cluster_name',
-          'sluice-test',
+          clusterName,
           '--cluster',
           `nats://127.0.0.1:${cp}`,
           '--routes',
