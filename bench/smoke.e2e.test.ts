@@ -51,6 +51,9 @@ const runs: [script: string, args: string[]][] = [
   // Needs Debian's r-doc-pdf, postgresql-doc-15, pandoc and poppler-utils: scripts/test
   // (which `npm run bench:smoke` goes through) installs them.
   ['files', ['--html', '2', '--docx', '1', '--queries', '2']],
+  // The first run installs LangChain.js into bench/langchain/node_modules from the npm
+  // registry (about 600 MB, half a minute).
+  ['langchain', ['--passages', '10', '--rounds', '1']],
 ];
 
 function bench(script: string, args: string[]): Promise<{ code: number | null; out: string }> {

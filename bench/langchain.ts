@@ -1,0 +1,226 @@
+/**
+ * Sluice against LangChain.js, in one run: the same SciFact documents become searchable
+ * in pgvector, with the same model file on the same onnxruntime-node.
+ *
+ *   npm run bench:langchain -- [--passages 2000] [--rounds 2] [--batch 16]
+ *
+ * Sluice: `sluice start` with every role in one process; the documents go through
+ * `POST /v1/events` in batches of 100, and the clock stops when every document's chunks
+ * are in the index and a search over HTTP answers. LangChain.js: bench/langchain/ingest.js
+ * in a process of its own (its documented path: split, embed with transformers.js in
+ * batches of --batch, PGVectorStore.fromDocuments), stopped when a similarity search
+ * answers. Each side chunks as it does by default, so the chunk counts differ; the
+ * figure that matters is documents per second. Rounds alternate which side goes first.
+ *
+ * LangChain.js is not a dependency of Sluice: its packages are installed into
+ * bench/langchain/node_modules (npm ci, from that folder's lockfile) the first time.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import postgres from 'postgres';
+import { createKey } from '../src/api/keys.js';
+import { packageRoot } from '../src/paths.js';
+import { deleteNamespace } from '../src/topology/index.js';
+import {
+  benchDatabase,
+  benchNamespace,
+  flag,
+  machine,
+  median,
+  passages,
+  rssOf,
+  servers,
+  sharedDir,
+  sluice,
+  table,
+  waitAllIndexed,
+  waitFor,
+  type Passage,
+} from './lib.js';
+
+const PASSAGES = flag('passages', 2000);
+const ROUNDS = flag('rounds', 2);
+const BATCH = flag('batch', 16);
+const MODEL = 'minilm-l6-random';
+const MODELS_DIR = join(sharedDir, 'models');
+const PEER_DIR = join(packageRoot, 'bench/langchain');
+
+interface Result {
+  seconds: number;
+  chunks: number;
+  peakRssMb: number;
+}
+
+function installPeer(): void {
+  if (existsSync(join(PEER_DIR, 'node_modules/@langchain/community'))) return;
+  process.stderr.write('installing LangChain.js into bench/langchain/node_modules (npm ci)…\n');
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: PEER_DIR,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
+  });
+}
+
+async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]): Promise<Result> {
+  const db = await benchDatabase(databaseUrl);
+  const namespace = benchNamespace('blc');
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} });
+  const p = sluice(['start'], {
+    NATS_URL: natsUrl,
+    DATABASE_URL: db.url,
+    SLUICE_NAMESPACE: namespace,
+    SLUICE_MODELS_DIR: MODELS_DIR,
+    SLUICE_MODELS: MODEL,
+    SLUICE_EMBED_THREADS: '2',
+    SLUICE_HTTP_PORT: '0',
+  });
+  try {
+    await waitFor(
+      () => {
+        if (p.child.exitCode !== null) throw new Error(`sluice exited:\n${p.log().slice(-4000)}`);
+        return p.log().includes('"msg":"sluice started"') && /"address":"http:/.test(p.log());
+      },
+      600_000,
+      'sluice started',
+    );
+    const address = /"address":"(http:[^"]+)"/.exec(p.log())![1]!;
+    const { key } = await createKey(sql, { tenant: 'bench' });
+    const headers = { authorization: `Bearer ${key}` };
+    let peak = 0;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(p.child.pid!).rss)), 200);
+    const t0 = performance.now();
+    for (let i = 0; i < docs.length; i += 100) {
+      const batch = docs.slice(i, i + 100).map((d) => ({
+        specversion: '1.0',
+        id: `${d.id}-v1`,
+        source: 'urn:bench',
+        type: 'sluice.document.upserted.v1',
+        data: {
+          tenant: 'bench',
+          collection: 'scifact',
+          documentId: d.id,
+          title: d.title,
+          text: d.text,
+        },
+      }));
+      const res = await fetch(`${address}/v1/events`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/cloudevents-batch+json' },
+        body: JSON.stringify(batch),
+      });
+      if (!res.ok) throw new Error(`POST /v1/events: ${res.status} ${await res.text()}`);
+    }
+    await waitAllIndexed(sql, docs.length, 1_800_000);
+    const search = await fetch(`${address}/v1/search`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ collection: 'scifact', query: docs[0]!.title, mode: 'vector', k: 1 }),
+    });
+    const found = ((await search.json()) as { results?: unknown[] }).results?.length ?? 0;
+    if (!search.ok || found === 0) throw new Error(`search after ingest: ${search.status}`);
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(sampler);
+    const [counted] = await sql<
+      { chunks: number }[]
+    >`SELECT count(*)::int AS chunks FROM index_chunks`;
+    return {
+      seconds,
+      chunks: counted!.chunks,
+      peakRssMb: Math.max(peak, rssOf(p.child.pid!).peak),
+    };
+  } finally {
+    p.child.kill('SIGTERM');
+    await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
+    await sql.end();
+    const nc = await connect({ servers: natsUrl });
+    await deleteNamespace(nc, namespace);
+    await nc.close();
+    await db.drop();
+  }
+}
+
+async function langchainRound(databaseUrl: string, docsFile: string): Promise<Result> {
+  const db = await benchDatabase(databaseUrl);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [join(PEER_DIR, 'ingest.js'), docsFile, MODELS_DIR, MODEL, db.url, String(BATCH)],
+        { cwd: PEER_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let text = '';
+      child.stdout.on('data', (b: Buffer) => (text += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
+      child.once('error', reject);
+      child.once('exit', (code) =>
+        code === 0
+          ? resolve(text)
+          : reject(new Error(`LangChain.js exited with ${code}:\n${text}`)),
+      );
+    });
+    const line = out.trim().split('\n').at(-1)!;
+    const r = JSON.parse(line) as Result & { found: number };
+    if (r.found === 0) throw new Error('LangChain.js: the search after ingest found nothing');
+    return r;
+  } finally {
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  installPeer();
+  const { natsUrl, databaseUrl } = servers();
+  const docs = passages(PASSAGES);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-langchain-'));
+  const docsFile = join(dir, 'docs.json');
+  writeFileSync(docsFile, JSON.stringify(docs));
+  const ours: Result[] = [];
+  const theirs: Result[] = [];
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? ['sluice', 'langchain'] : ['langchain', 'sluice'];
+      for (const side of order) {
+        process.stderr.write(`round ${r + 1}: ${side}, ${docs.length} documents… `);
+        const res =
+          side === 'sluice'
+            ? await sluiceRound(natsUrl, databaseUrl, docs)
+            : await langchainRound(databaseUrl, docsFile);
+        (side === 'sluice' ? ours : theirs).push(res);
+        process.stderr.write(`${res.seconds.toFixed(1)} s\n`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const row = (name: string, rs: Result[]): (string | number)[] => {
+    const s = median(rs.map((x) => x.seconds));
+    return [
+      name,
+      Math.round(s * 10) / 10,
+      rs.map((x) => x.seconds.toFixed(1)).join(', '),
+      Math.round((docs.length / s) * 10) / 10,
+      rs[0]!.chunks,
+      Math.round((rs[0]!.chunks / s) * 10) / 10,
+      Math.round(Math.max(...rs.map((x) => x.peakRssMb))),
+    ];
+  };
+  const ratio = median(theirs.map((x) => x.seconds)) / median(ours.map((x) => x.seconds));
+  process.stdout.write(
+    `\nSluice against LangChain.js — ${docs.length} SciFact documents until searchable, ${MODEL} int8, ` +
+      `${ROUNDS} alternating rounds (median), ${machine()}\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['path', 'seconds (median)', 'rounds', 'documents/s', 'chunks', 'chunks/s', 'peak RSS MB'],
+      [
+        row('Sluice: POST /v1/events → searchable (all roles, one process)', ours),
+        row(`LangChain.js: split → embed (batch ${BATCH}) → PGVectorStore → searchable`, theirs),
+      ],
+    )}\n\nSluice is ${ratio.toFixed(2)}× as fast as LangChain.js, documents to searchable.\n`,
+  );
+}
+
+await main();
