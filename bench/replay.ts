@@ -7,12 +7,16 @@
  * with a transformer model (minilm-l6-random: MiniLM-L6 compute on this CPU) and with
  * the static model.
  *
- *   npm run bench:replay -- [--passages 5183] [--copies 2] [--reembed 1000]
+ *   npm run bench:replay -- [--passages 5183] [--copies 2] [--reembed 1000] [--out bench]
  *
  * --copies publishes each passage under that many document ids (more events, same
  * text); --reembed is how many chunks the transformer embeds (its rate is steady, and
- * all of them would take an hour here).
+ * all of them would take an hour here). A list, `--copies 1,10`, runs each size in
+ * turn, each in a namespace and a database of its own, and adds a table across sizes and
+ * the chart replay-growth.svg (written into --out): ingest and replay rates against the
+ * number of chunks. The re-embedding rates are measured once, on the first size's chunks.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -23,6 +27,7 @@ import { createDatabase } from '../src/db/index.js';
 import { createLogger } from '../src/logger.js';
 import { Embedder, ensureModel } from '../src/models/index.js';
 import { Producer } from '../src/producers/index.js';
+import { packageRoot } from '../src/paths.js';
 import { Replayer, type Replayable } from '../src/replay/index.js';
 import {
   applyTopology,
@@ -44,9 +49,17 @@ import {
   waitStarted,
   waitFor,
 } from './lib.js';
+import { lineChart } from './svg.js';
 
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? undefined : process.argv[i + 1];
+};
 const PASSAGES = flag('passages', 5183);
-const COPIES = flag('copies', 2);
+const COPIES = (arg('copies') ?? '2').split(',').map(Number);
+if (COPIES.some((n) => !Number.isInteger(n) || n < 1))
+  throw new Error('--copies needs positive whole numbers, e.g. 2 or 1,10');
+const OUT = arg('out') ?? join(packageRoot, 'bench');
 const REEMBED = flag('reembed', 1000);
 const LIVE_MODEL = 'sluice-static-384';
 const TRANSFORMER = 'minilm-l6-random';
@@ -65,7 +78,13 @@ async function idle(nc: NatsConnection, namespace: string): Promise<boolean> {
 }
 
 /** Publishes the passages and waits until every consumer, projector included, is done. */
-async function fill(nc: NatsConnection, config: Config, databaseUrl: string, docs: number) {
+async function fill(
+  nc: NatsConnection,
+  config: Config,
+  databaseUrl: string,
+  docs: number,
+  copies: number,
+) {
   const p = sluice(['start'], {
     NATS_URL: config.natsUrl.join(','),
     DATABASE_URL: databaseUrl,
@@ -83,7 +102,7 @@ async function fill(nc: NatsConnection, config: Config, databaseUrl: string, doc
     const producer = new Producer({ nc, namespace: config.namespace });
     const all = passages(PASSAGES);
     const t0 = performance.now();
-    for (let c = 0; c < COPIES; c++) {
+    for (let c = 0; c < copies; c++) {
       await producer.publishBatch(
         all.map((d) =>
           producer.event('sluice.document.upserted.v1', {
@@ -131,9 +150,22 @@ async function reembed(model: string, texts: string[]): Promise<number> {
   }
 }
 
-async function main(): Promise<void> {
-  const { natsUrl, databaseUrl } = servers();
-  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+interface Size {
+  copies: number;
+  docs: number;
+  chunks: number;
+  fillSeconds: number;
+  replays: Record<Replayable, { events: number; seconds: number; rate: number }>;
+}
+
+/** One size: fill a namespace and a database of their own, then replay each projection. */
+async function runSize(
+  nc: NatsConnection,
+  natsUrl: string,
+  databaseUrl: string,
+  copies: number,
+  sample: (sql: postgres.Sql) => Promise<void>,
+): Promise<Size> {
   const db = await benchDatabase(databaseUrl);
   const config = loadConfig(
     {},
@@ -145,12 +177,12 @@ async function main(): Promise<void> {
       models: [LIVE_MODEL],
     },
   );
-  const docs = Math.min(PASSAGES, 5183) * COPIES;
+  const docs = Math.min(PASSAGES, 5183) * copies;
   const database = createDatabase({ url: db.url, max: 4 });
   try {
     await applyTopology(await jetstreamManager(nc), nc, declareTopology(config));
     process.stderr.write(`filling the streams: ${docs} documents through the pipeline… `);
-    const fillSeconds = await fill(nc, config, db.url, docs);
+    const fillSeconds = await fill(nc, config, db.url, docs, copies);
     process.stderr.write(`${fillSeconds.toFixed(0)} s\n`);
 
     const sql = database.sql;
@@ -164,7 +196,7 @@ async function main(): Promise<void> {
       config,
       logger: createLogger({ level: 'warn', destination: process.stderr }),
     });
-    const replays: Record<string, { events: number; seconds: number; rate: number }> = {};
+    const replays = {} as Size['replays'];
     for (const name of ['documents', 'collections', 'index'] as Replayable[]) {
       process.stderr.write(`replaying ${name}… `);
       const r = await replayer.run(name);
@@ -173,97 +205,181 @@ async function main(): Promise<void> {
         `${r.events} events in ${r.seconds.toFixed(1)} s ${JSON.stringify(r.phases)}\n`,
       );
     }
+    await sample(sql);
+    return { copies, docs, chunks, fillSeconds, replays };
+  } finally {
+    await database.close();
+    await deleteNamespace(nc, config.namespace);
+    await db.drop();
+  }
+}
 
-    const rows = await sql<{ headings: string[]; text: string }[]>`
-      SELECT headings, text FROM index_chunks ORDER BY document_id, chunk_index LIMIT ${REEMBED}`;
-    const sample = rows.map(embedTextOf);
+function printSize(s: Size, transformerRate: number, staticRate: number, reembedded: number) {
+  const index = s.replays.index;
+  const indexChunkRate = s.chunks / index.seconds;
+  const r1 = (x: number): number => Math.round(x);
+  process.stdout.write(
+    `\nReplay benchmark — ${s.docs.toLocaleString('en-US')} documents (${PASSAGES} SciFact passages × ${s.copies}) → ` +
+      `${s.chunks.toLocaleString('en-US')} chunks, indexed live with ${LIVE_MODEL} in ${s.fillSeconds.toFixed(0)} s; ` +
+      `replay = shadow tables + indexes + swap + catch-up; ${THREADS} embedding threads; ${machine()}\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['work', 'events', 'seconds', 'events/s', 'chunks/s', 'goal'],
+      [
+        [
+          `ingest: publish → every document indexed and projected (${LIVE_MODEL})`,
+          '—',
+          Math.round(s.fillSeconds * 10) / 10,
+          '—',
+          r1(s.chunks / s.fillSeconds),
+          '—',
+        ],
+        [
+          'replay documents projection (events + status streams)',
+          s.replays.documents.events,
+          Math.round(s.replays.documents.seconds * 10) / 10,
+          r1(s.replays.documents.rate),
+          '—',
+          '≥ 50,000 events/s',
+        ],
+        [
+          'replay collections projection (events + status streams)',
+          s.replays.collections.events,
+          Math.round(s.replays.collections.seconds * 10) / 10,
+          r1(s.replays.collections.rate),
+          '—',
+          '—',
+        ],
+        [
+          'replay vector index (vectors stream, no embedding)',
+          index.events,
+          Math.round(index.seconds * 10) / 10,
+          r1(index.rate),
+          r1(indexChunkRate),
+          '≥ 60× re-embedding',
+        ],
+        [
+          `re-embed the chunks with ${TRANSFORMER} (${Math.min(REEMBED, reembedded)} chunks)`,
+          '—',
+          '—',
+          '—',
+          Math.round(transformerRate * 10) / 10,
+          '—',
+        ],
+        [
+          `re-embed the chunks with ${LIVE_MODEL} (${reembedded} chunks)`,
+          '—',
+          '—',
+          '—',
+          r1(staticRate),
+          '—',
+        ],
+      ],
+    )}\n\n`,
+  );
+  process.stdout.write(
+    `${table(
+      ['ratio', 'value'],
+      [
+        [
+          `index replay ÷ re-embedding with ${TRANSFORMER} (chunks/s)`,
+          Math.round(indexChunkRate / transformerRate),
+        ],
+        [
+          `index replay ÷ re-embedding with ${LIVE_MODEL} (chunks/s)`,
+          Math.round((indexChunkRate / staticRate) * 100) / 100,
+        ],
+      ],
+    )}\n`,
+  );
+}
+
+/** Several sizes: one table across them, and the chart replay-growth.svg. */
+function printGrowth(sizes: Size[]): void {
+  const r1 = (x: number): number => Math.round(x);
+  process.stdout.write(
+    `\nHow ingest and replay grow — ${sizes.length} sizes, ${machine()}\n\n${table(
+      [
+        'chunks',
+        'documents',
+        'ingest, chunks/s',
+        'documents replay, events/s',
+        'collections replay, events/s',
+        'index replay, chunks/s',
+        'index replay, s',
+      ],
+      sizes.map((s) => [
+        s.chunks,
+        s.docs,
+        r1(s.chunks / s.fillSeconds),
+        r1(s.replays.documents.rate),
+        r1(s.replays.collections.rate),
+        r1(s.chunks / s.replays.index.seconds),
+        Math.round(s.replays.index.seconds * 10) / 10,
+      ]),
+    )}\n`,
+  );
+  const file = join(OUT, 'replay-growth.svg');
+  writeFileSync(
+    file,
+    lineChart({
+      title: 'Ingest and replay rates',
+      x: 'chunks',
+      y: 'per second',
+      series: [
+        { name: 'ingest, chunks', points: sizes.map((s) => [s.chunks, s.chunks / s.fillSeconds]) },
+        {
+          name: 'documents replay, events',
+          points: sizes.map((s) => [s.chunks, s.replays.documents.rate]),
+        },
+        {
+          name: 'collections replay, events',
+          points: sizes.map((s) => [s.chunks, s.replays.collections.rate]),
+        },
+        {
+          name: 'index replay, chunks',
+          points: sizes.map((s) => [s.chunks, s.chunks / s.replays.index.seconds]),
+        },
+      ],
+    }),
+  );
+  process.stderr.write(`wrote ${file}\n`);
+}
+
+async function main(): Promise<void> {
+  const { natsUrl, databaseUrl } = servers();
+  const nc = await connect({ servers: natsUrl, noAsyncTraces: true });
+  let transformerRate = 0;
+  let staticRate = 0;
+  let reembedded = 0;
+  // The re-embedding rates, once, on the first size's chunks.
+  const sample = async (sql: postgres.Sql): Promise<void> => {
+    if (reembedded > 0) return;
     const all = (
       await sql<{ headings: string[]; text: string }[]>`
       SELECT headings, text FROM index_chunks ORDER BY collection, document_id, chunk_index`
     ).map(embedTextOf);
-    process.stderr.write(`re-embedding ${sample.length} chunks with ${TRANSFORMER}… `);
-    const transformerRate = await reembed(TRANSFORMER, sample);
+    const rows = await sql<{ headings: string[]; text: string }[]>`
+      SELECT headings, text FROM index_chunks ORDER BY document_id, chunk_index LIMIT ${REEMBED}`;
+    process.stderr.write(`re-embedding ${rows.length} chunks with ${TRANSFORMER}… `);
+    transformerRate = await reembed(TRANSFORMER, rows.map(embedTextOf));
     process.stderr.write(
       `${transformerRate.toFixed(1)} chunks/s; ${all.length} with ${LIVE_MODEL}… `,
     );
-    const staticRate = await reembed(LIVE_MODEL, all);
+    staticRate = await reembed(LIVE_MODEL, all);
     process.stderr.write(`${staticRate.toFixed(0)} chunks/s\n`);
-
-    const index = replays.index!;
-    const indexChunkRate = chunks / index.seconds;
-    const r1 = (x: number): number => Math.round(x);
-    process.stdout.write(
-      `\nReplay benchmark — ${docs.toLocaleString('en-US')} documents (${PASSAGES} SciFact passages × ${COPIES}) → ` +
-        `${chunks.toLocaleString('en-US')} chunks, indexed live with ${LIVE_MODEL} in ${fillSeconds.toFixed(0)} s; ` +
-        `replay = shadow tables + indexes + swap + catch-up; ${THREADS} embedding threads; ${machine()}\n\n`,
-    );
-    process.stdout.write(
-      `${table(
-        ['work', 'events', 'seconds', 'events/s', 'chunks/s', 'goal'],
-        [
-          [
-            'replay documents projection (events + status streams)',
-            replays.documents!.events,
-            Math.round(replays.documents!.seconds * 10) / 10,
-            r1(replays.documents!.rate),
-            '—',
-            '≥ 50,000 events/s',
-          ],
-          [
-            'replay collections projection (events + status streams)',
-            replays.collections!.events,
-            Math.round(replays.collections!.seconds * 10) / 10,
-            r1(replays.collections!.rate),
-            '—',
-            '—',
-          ],
-          [
-            'replay vector index (vectors stream, no embedding)',
-            index.events,
-            Math.round(index.seconds * 10) / 10,
-            r1(index.rate),
-            r1(indexChunkRate),
-            '≥ 60× re-embedding',
-          ],
-          [
-            `re-embed the chunks with ${TRANSFORMER} (${sample.length} chunks)`,
-            '—',
-            '—',
-            '—',
-            Math.round(transformerRate * 10) / 10,
-            '—',
-          ],
-          [
-            `re-embed the chunks with ${LIVE_MODEL} (${all.length} chunks)`,
-            '—',
-            '—',
-            '—',
-            r1(staticRate),
-            '—',
-          ],
-        ],
-      )}\n\n`,
-    );
-    process.stdout.write(
-      `${table(
-        ['ratio', 'value'],
-        [
-          [
-            `index replay ÷ re-embedding with ${TRANSFORMER} (chunks/s)`,
-            Math.round(indexChunkRate / transformerRate),
-          ],
-          [
-            `index replay ÷ re-embedding with ${LIVE_MODEL} (chunks/s)`,
-            Math.round((indexChunkRate / staticRate) * 100) / 100,
-          ],
-        ],
-      )}\n`,
-    );
+    reembedded = all.length;
+  };
+  const sizes: Size[] = [];
+  try {
+    for (const copies of COPIES) {
+      sizes.push(await runSize(nc, natsUrl, databaseUrl, copies, sample));
+      printSize(sizes.at(-1)!, transformerRate, staticRate, reembedded);
+    }
+    if (sizes.length > 1) printGrowth(sizes);
   } finally {
-    await database.close();
-    await deleteNamespace(nc, config.namespace);
     await nc.close();
-    await db.drop();
   }
 }
 
