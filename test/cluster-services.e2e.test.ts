@@ -16,6 +16,7 @@ import {
   createTopologyConcurrently,
   startNatsCluster,
   untilClusterPlacesR3,
+  untilReplicasCurrent,
   type NatsCluster,
 } from './harness/cluster.js';
 import { createTestDatabase, type TestDatabase } from './harness/database.js';
@@ -26,7 +27,10 @@ import { memoryLogger, type LogLine } from './harness/log-sink.js';
 import { uniqueNamespace } from './harness/names.js';
 import { startSluice, waitForLog, type SluiceProcess } from './harness/process.js';
 
-// One 3-node cluster for the file: its describes run one after the other.
+// One 3-node cluster for the file: its describes run one after the other. afterAll runs
+// even when beforeAll fails; startNatsCluster disposes of what it started if it fails.
+// The hook's timeout outlasts the deadlines inside it (cluster start, 3 tries of 45 s at
+// most; placement 120 s), so that a failure is theirs, after which afterAll disposes.
 let cluster: NatsCluster;
 let nc: NatsConnection;
 beforeAll(async () => {
@@ -37,7 +41,7 @@ beforeAll(async () => {
     reconnectTimeWait: 250,
   });
   await untilClusterPlacesR3(nc);
-}, 180_000);
+}, 300_000);
 afterAll(async () => {
   await nc?.close();
   await cluster?.dispose();
@@ -173,11 +177,16 @@ describe('roles as services on a NATS cluster, with faults', () => {
       await until(async () => (await indexed()) >= 200, 120_000, '200 indexed');
       const events = streamName(config.namespace, 'events');
       const leader = (await jsm.streams.info(events)).cluster?.leader ?? '';
-      const node = cluster.servers[Number(leader.replace('n', '')) - 1]!;
+      const node = cluster.server(leader);
       await node.kill();
       crashes.push({ what: `NATS node ${leader} (events leader) killed`, at: Date.now() - t0 });
       await new Promise((r) => setTimeout(r, 5_000));
-      await node.start();
+      // Back means answering as itself, routed to the others, and current on every stream:
+      // an open port says none of it (a node that cannot bind its cluster port exits after
+      // opening it), and a node that is gone shows for minutes as a replica behind, not
+      // offline, which the replay at the end would wait on in vain.
+      await cluster.restart(node);
+      await untilReplicasCurrent(jsm);
       crashes.push({ what: `NATS node ${leader} back`, at: Date.now() - t0 });
       await start('embedder-1', 'embedder');
       crashes.push({ what: 'embedder-1 back', at: Date.now() - t0 });
@@ -302,7 +311,7 @@ describe('an R1 stream whose node is stopped past the publish deadline', () => {
       30_000,
       'the chunks stream scaled to R1',
     );
-    const node = cluster.servers[Number(host.replace('n', '')) - 1]!;
+    const node = cluster.server(host);
 
     const producer = new Producer({ nc, namespace: ns, retryDeadlineMs: 60_000 });
     const versions = new Map<string, number>();
@@ -340,7 +349,7 @@ describe('an R1 stream whose node is stopped past the publish deadline', () => {
     await until(() => opened() !== undefined, 60_000, 'the NATS breaker open');
     // Down for twice the deadline in all: every publish in the window outlasts it.
     await new Promise((r) => setTimeout(r, Math.max(0, stopped + 2 * DEADLINE_MS - Date.now())));
-    await node.start();
+    await cluster.restart(node);
     const back = Date.now();
     await until(async () => (await indexed()) === N + 1, 120_000, `all ${N + 1} indexed`);
     const done = Date.now();

@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { Producer } from '../src/producers/index.js';
 import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
 import { startNatsCluster, untilClusterPlacesR3 } from './harness/cluster.js';
@@ -7,66 +7,69 @@ import { testConfig } from './harness/config.js';
 
 describe('producer on a 3-node JetStream cluster', () => {
   it('stores every event exactly once when the stream leader is killed mid-batch', async () => {
+    // Disposed of when the test ends, whatever ends it (a failed connect, the timeout):
+    // a finally after the connect was never reached when the test timed out first, and
+    // the cluster outlived the file. startNatsCluster disposes of what it started if it
+    // fails.
     const cluster = await startNatsCluster(3);
+    onTestFinished(() => cluster.dispose());
     const nc = await connect({
       servers: cluster.urls,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 100,
       noAsyncTraces: true,
     });
-    try {
-      const config = testConfig({ natsUrl: cluster.urls, streamReplicas: 3 });
-      // A new cluster answers JetStream once it has a meta leader, and places an R3 stream
-      // once every peer has joined: waited for (120 s at most), not tried a fixed number of
-      // times, which a loaded machine outlasted ('no suitable peers for placement').
-      const jsm = await untilClusterPlacesR3(nc);
-      await applyTopology(jsm, nc, declareTopology(config));
-      const events = streamName(config.namespace, 'events');
-      expect((await jsm.streams.info(events)).config.num_replicas).toBe(3);
+    onTestFinished(() => nc.close());
+    const config = testConfig({ natsUrl: cluster.urls, streamReplicas: 3 });
+    // A new cluster answers JetStream once it has a meta leader, and places an R3 stream
+    // once every peer has joined: waited for (120 s at most), not tried a fixed number of
+    // times, which a loaded machine outlasted ('no suitable peers for placement').
+    const jsm = await untilClusterPlacesR3(nc);
+    await applyTopology(jsm, nc, declareTopology(config));
+    const events = streamName(config.namespace, 'events');
+    expect((await jsm.streams.info(events)).config.num_replicas).toBe(3);
 
-      const producer = new Producer({
-        nc,
-        namespace: config.namespace,
-        retryDeadlineMs: 60_000,
-        ackTimeoutMs: 2_000,
-      });
-      const N = 5_000;
-      let acked = 0;
-      let killed: Promise<string> | undefined;
-      const summary = await producer.publishBatch(
-        Array.from({ length: N }, (_, i) =>
-          producer.event('sluice.document.upserted.v1', {
-            tenant: 't',
-            collection: 'c',
-            documentId: `d${i}`,
-            text: `t${i}`,
-          }),
-        ),
-        {
-          maxInFlight: 64,
-          onResult: (r) => {
-            if (r.status === 'accepted' && ++acked === 1_000) {
-              killed = (async () => {
-                const leader = (await jsm.streams.info(events)).cluster?.leader ?? '';
-                const victim = cluster.servers[Number(leader.replace('n', '')) - 1]!;
-                await victim.kill();
-                return leader;
-              })();
-            }
-          },
+    const producer = new Producer({
+      nc,
+      namespace: config.namespace,
+      retryDeadlineMs: 60_000,
+      ackTimeoutMs: 2_000,
+    });
+    const N = 5_000;
+    let acked = 0;
+    let killed: Promise<string> | undefined;
+    const summary = await producer.publishBatch(
+      Array.from({ length: N }, (_, i) =>
+        producer.event('sluice.document.upserted.v1', {
+          tenant: 't',
+          collection: 'c',
+          documentId: `d${i}`,
+          text: `t${i}`,
+        }),
+      ),
+      {
+        maxInFlight: 64,
+        onResult: (r) => {
+          if (r.status === 'accepted' && ++acked === 1_000) {
+            killed = (async () => {
+              const leader = (await jsm.streams.info(events)).cluster?.leader ?? '';
+              const victim = cluster.server(leader);
+              await victim.kill();
+              return leader;
+            })();
+          }
         },
-      );
-      expect(await killed).toMatch(/^n[123]$/);
-      expect(producer.retries, 'publishes were retried through the election').toBeGreaterThan(0);
-      expect(summary.failed + summary.rejected).toBe(0);
-      expect(summary.accepted + summary.duplicate).toBe(N);
-      const info = await jsm.streams.info(events);
-      expect(info.state.messages).toBe(N);
-      expect(info.state.num_subjects).toBe(N);
-      expect(info.cluster?.leader).not.toBe(await killed);
-    } finally {
-      await nc.close();
-      await cluster.dispose();
-    }
-  });
+      },
+    );
+    expect(await killed).toMatch(/^n[123]$/);
+    expect(producer.retries, 'publishes were retried through the election').toBeGreaterThan(0);
+    expect(summary.failed + summary.rejected).toBe(0);
+    expect(summary.accepted + summary.duplicate).toBe(N);
+    const info = await jsm.streams.info(events);
+    expect(info.state.messages).toBe(N);
+    expect(info.state.num_subjects).toBe(N);
+    expect(info.cluster?.leader).not.toBe(await killed);
+    // The test's timeout outlasts its deadlines (cluster start, 3 tries of 45 s at most;
+    // placement 120 s): a failure is theirs, with its message, and the cleanup runs.
+  }, 300_000);
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { applyTopology, type Declared } from '../../src/topology/index.js';
 import { whileNatsRecovers } from '../../src/nats/index.js';
 import { randomToken } from './names.js';
@@ -9,11 +9,44 @@ import { freePorts, startNatsServer, type NatsServerHandle } from './servers.js'
 export interface NatsCluster {
   servers: NatsServerHandle[];
   urls: string[];
+  /** The servers' names (n1…): the names stream and consumer infos give. */
+  names: string[];
+  clusterName: string;
+  /** The server named `name` (a stream's leader, say). */
+  server(name: string): NatsServerHandle;
+  /**
+   * Starts a stopped or killed node again, then waits until it answers as itself and is
+   * routed to every other node (see untilNodeJoined).
+   */
+  restart(server: NatsServerHandle, timeoutMs?: number): Promise<void>;
   dispose(): Promise<void>;
 }
 
-/** A JetStream cluster of `size` nats-servers on free ports (R3 streams need three). */
-export async function startNatsCluster(size = 3): Promise<NatsCluster> {
+/**
+ * A JetStream cluster of `size` nats-servers on free ports (R3 streams need three), each
+ * answering as itself and routed to all the others before this returns.
+ *
+ * The ports are free when chosen, but another test file may bind one before its server
+ * does; a server that cannot bind its cluster port exits only after its client port has
+ * opened (which is all startNatsServer waits for), and a route may then reach a stranger.
+ * Such a cluster never places an R3 stream: it is disposed of and started again on new
+ * ports. Servers already started are disposed of whatever fails.
+ */
+export async function startNatsCluster(size = 3, attempts = 3): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    const cluster = await tryStartNatsCluster(size);
+    try {
+      // Joined in well under a second here, a few on a loaded machine.
+      await Promise.all(cluster.servers.map((s) => untilNodeJoined(cluster, s, 30_000)));
+      return cluster;
+    } catch (err) {
+      await cluster.dispose();
+      if (attempt >= attempts) throw err;
+    }
+  }
+}
+
+async function tryStartNatsCluster(size: number): Promise<NatsCluster> {
   // Client and cluster ports chosen together: distinct, which separate calls are not.
   const ports = await freePorts(2 * size);
   const clusterPorts = ports.slice(0, size);
@@ -21,10 +54,11 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
   // A name of its own: two test files' clusters side by side must never take each other's
   // nodes for their own (the server names n1…n3 repeat), should a route reach the other.
   const clusterName = `sluice-test-${randomToken(6)}`;
-  const servers = await Promise.all(
+  const names = clusterPorts.map((_, i) => `n${i + 1}`);
+  const started = await Promise.allSettled(
     clusterPorts.map((cp, i) =>
       startNatsServer({
-        name: `n${i + 1}`,
+        name: names[i],
         port: ports[size + i]!,
         args: [
           '--cluster_name',
@@ -37,13 +71,72 @@ export async function startNatsCluster(size = 3): Promise<NatsCluster> {
       }),
     ),
   );
-  return {
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const dispose = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.dispose()));
+  };
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await dispose();
+    throw failed.reason;
+  }
+  const cluster: NatsCluster = {
     servers,
     urls: servers.map((s) => s.url),
-    dispose: async () => {
-      await Promise.all(servers.map((s) => s.dispose()));
+    names,
+    clusterName,
+    server: (name) => {
+      const i = names.indexOf(name);
+      if (i < 0) throw new Error(`no server named '${name}' in cluster ${clusterName}`);
+      return servers[i]!;
     },
+    restart: async (server, timeoutMs = 60_000) => {
+      await server.start();
+      await untilNodeJoined(cluster, server, timeoutMs);
+    },
+    dispose,
   };
+  return cluster;
+}
+
+/**
+ * Waits until `server` answers on its port as itself (its name, in this cluster: not
+ * some other server that took the port) and is routed to every other node of the
+ * cluster (their client URLs, which routes gossip, in its INFO). An open port alone
+ * says neither: a node that cannot bind its cluster port exits after opening it.
+ */
+export async function untilNodeJoined(
+  cluster: Pick<NatsCluster, 'servers' | 'names' | 'clusterName'>,
+  server: NatsServerHandle,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const name = cluster.names[cluster.servers.indexOf(server)];
+  const want = cluster.servers.map((s) => `127.0.0.1:${s.port}`);
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    const nc = await connect({
+      servers: server.url,
+      reconnect: false,
+      timeout: 5_000,
+      ignoreClusterUpdates: true,
+    }).catch((err: unknown) => {
+      last = `cannot connect: ${String(err)}`;
+      return undefined;
+    });
+    if (nc) {
+      const info = nc.info;
+      await nc.close().catch(() => {});
+      const urls = info?.connect_urls ?? [];
+      if (info?.server_name !== name || info?.cluster !== cluster.clusterName)
+        last = `${server.url} is ${info?.server_name ?? '?'} of cluster ${info?.cluster ?? '?'}`;
+      else if (want.every((u) => urls.includes(u))) return;
+      else last = `${name} is routed to ${urls.join(', ') || 'nobody'}`;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`${name} of cluster ${cluster.clusterName} did not join: ${last}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
@@ -88,4 +181,46 @@ export async function createTopologyConcurrently(
   await Promise.all(d.streams.map((s) => again(() => jsm.streams.add(s.config))));
   await Promise.all(d.consumers.map((c) => again(() => jsm.consumers.add(c.stream, c.config))));
   await applyTopology(jsm, nc, { streams: [], consumers: [], buckets: d.buckets });
+}
+
+/**
+ * Waits until every stream in `names` (all the account's by default) has a leader and
+ * each of its other replicas has been current at least once since this was called (once
+ * caught up, a replica stays in step under load; all streams current in one same instant
+ * may take long to happen). A
+ * node that is down is not reported offline for minutes, only as not current: after a
+ * node's restart, this says it has caught up on every stream before a test goes on.
+ */
+export async function untilReplicasCurrent(
+  jsm: JetStreamManager,
+  names?: readonly string[],
+  timeoutMs = 120_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const all: string[] = [];
+  if (!names) for await (const n of jsm.streams.names()) all.push(n);
+  const pending = new Map((names ?? all).map((n) => [n, 'no answer yet']));
+  for (;;) {
+    for (const name of pending.keys()) {
+      const state = await jsm.streams.info(name).then(
+        (info) => {
+          const c = info.cluster;
+          const replicas = c?.replicas ?? [];
+          if (!c?.leader) return 'no leader';
+          const behind = replicas.filter((r) => !r.current || r.offline);
+          if (replicas.length === info.config.num_replicas - 1 && behind.length === 0) return '';
+          return `leader ${c.leader}, ${replicas.map((r) => `${r.name}${r.current ? '' : ` ${r.lag ?? '?'} behind`}${r.offline ? ' offline' : ''}`).join(', ')}`;
+        },
+        (err: unknown) => String(err),
+      );
+      if (state === '') pending.delete(name);
+      else pending.set(name, state);
+    }
+    if (pending.size === 0) return;
+    if (Date.now() > deadline)
+      throw new Error(
+        `replicas not current after ${timeoutMs / 1000} s: ${[...pending].map(([n, s]) => `${n} (${s})`).join('; ')}`,
+      );
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }

@@ -122,6 +122,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       try {
         await waitForPort(port);
       } catch (err) {
+        // Not left running (a server slow to open its port would outlive the test).
+        child.kill('SIGKILL');
+        await exited();
         throw new Error(`nats-server did not start: ${stderr}`, { cause: err });
       }
     },
@@ -138,7 +141,12 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await handle.start();
+  try {
+    await handle.start();
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return handle;
 }
 
