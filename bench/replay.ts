@@ -328,17 +328,17 @@ function printGrowth(sizes: Size[]): void {
       x: 'chunks',
       y: 'per second',
       series: [
-        { name: 'ingest, chunks', points: sizes.map((s) => [s.chunks, s.chunks / s.fillSeconds]) },
+        { name: 'ingest (chunks)', points: sizes.map((s) => [s.chunks, s.chunks / s.fillSeconds]) },
         {
-          name: 'documents replay, events',
+          name: 'documents (events)',
           points: sizes.map((s) => [s.chunks, s.replays.documents.rate]),
         },
         {
-          name: 'collections replay, events',
+          name: 'collections (events)',
           points: sizes.map((s) => [s.chunks, s.replays.collections.rate]),
         },
         {
-          name: 'index replay, chunks',
+          name: 'index (chunks)',
           points: sizes.map((s) => [s.chunks, s.chunks / s.replays.index.seconds]),
         },
       ],
