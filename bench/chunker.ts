@@ -11,12 +11,11 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Splitter } from '../src/consumers/chunker/splitter.js';
 import { ensureModel } from '../src/models/index.js';
-import { flag, machine, sharedDir, table } from './lib.js';
+import { flag, machine, sharedDir, table, textFlag } from './lib.js';
 
 const fromBytes = flag('from-kb', 64) * 1024;
 const toBytes = flag('to-mb', 16) * 1024 * 1024;
-const modelArg = process.argv.indexOf('--model');
-const model = modelArg > 0 ? process.argv[modelArg + 1]! : 'sluice-static-384';
+const model = textFlag('model') ?? 'sluice-static-384';
 
 const spec = await ensureModel(`${sharedDir}/models`, model, 'fp32', false);
 const splitter = new Splitter({ tokenizerDir: spec.dir, maxTokens: 254, overlapTokens: 32 });

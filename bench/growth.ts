@@ -18,28 +18,22 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
-import { flag, machine, table } from './lib.js';
+import { countsFlag, flag, machine, table, textFlag } from './lib.js';
 import type { SearchFigures } from './search.js';
 import { lineChart, shortNumber, type Series } from './svg.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-};
-const SIZES = (arg('sizes') ?? '10000,100000,1000000').split(',').map(Number);
-if (SIZES.some((n) => !Number.isInteger(n) || n < 1))
-  throw new Error('--sizes needs positive whole numbers, e.g. 10000,100000');
+const SIZES = countsFlag('sizes', '10000,100000,1000000');
 const SECONDS = flag('seconds', 5);
 const VECTOR_MAX = flag('vector-max', 100_000);
-const OUT = arg('out') ?? join(packageRoot, 'bench');
+const OUT = textFlag('out') ?? join(packageRoot, 'bench');
 const MODES = ['vector', 'keyword', 'hybrid'] as const;
 
 function runSearch(chunks: number, json: string): Promise<void> {
   const modes = chunks > VECTOR_MAX ? 'keyword' : MODES.join(',');
   const args = ['--chunks', String(chunks), '--seconds', String(SECONDS), '--modes', modes];
-  const exact = arg('exact-queries');
+  const exact = textFlag('exact-queries');
   if (exact !== undefined) args.push('--exact-queries', exact);
-  const memory = arg('keyword-memory');
+  const memory = textFlag('keyword-memory');
   if (memory !== undefined) args.push('--keyword-memory', memory);
   process.stderr.write(`\n=== bench:search ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {

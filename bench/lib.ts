@@ -41,15 +41,29 @@ export function median(xs: number[]): number {
 
 export { percentile } from '../src/eval/metrics.js';
 
-/** Integer flags: --name 123 or --name=123. */
-export function flag(name: string, fallback: number): number {
+/** A flag's text: --name value or --name=value; undefined when absent. */
+export function textFlag(name: string): string | undefined {
   const argv = process.argv;
   const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i < 0) return fallback;
-  const raw = argv[i]!.includes('=') ? argv[i]!.split('=')[1] : argv[i + 1];
+  if (i < 0) return undefined;
+  return argv[i]!.includes('=') ? argv[i]!.slice(argv[i]!.indexOf('=') + 1) : argv[i + 1];
+}
+
+/** Integer flags: --name 123 or --name=123. */
+export function flag(name: string, fallback: number): number {
+  const raw = textFlag(name);
+  if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isFinite(n)) throw new Error(`--${name} needs a number`);
   return n;
+}
+
+/** A comma-separated list of whole numbers ≥ 1: --sizes 10000,100000. */
+export function countsFlag(name: string, fallback: string): number[] {
+  const counts = (textFlag(name) ?? fallback).split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`--${name} needs positive whole numbers, e.g. ${fallback}`);
+  return counts;
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {

@@ -39,6 +39,7 @@ import {
 import {
   benchDatabase,
   benchNamespace,
+  countsFlag,
   flag,
   machine,
   passages,
@@ -46,20 +47,15 @@ import {
   sharedDir,
   sluice,
   table,
+  textFlag,
   waitStarted,
   waitFor,
 } from './lib.js';
 import { lineChart } from './svg.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i < 0 ? undefined : process.argv[i + 1];
-};
 const PASSAGES = flag('passages', 5183);
-const COPIES = (arg('copies') ?? '2').split(',').map(Number);
-if (COPIES.some((n) => !Number.isInteger(n) || n < 1))
-  throw new Error('--copies needs positive whole numbers, e.g. 2 or 1,10');
-const OUT = arg('out') ?? join(packageRoot, 'bench');
+const COPIES = countsFlag('copies', '2');
+const OUT = textFlag('out') ?? join(packageRoot, 'bench');
 const REEMBED = flag('reembed', 1000);
 const LIVE_MODEL = 'sluice-static-384';
 const TRANSFORMER = 'minilm-l6-random';
@@ -132,7 +128,7 @@ async function fill(
     return (performance.now() - t0) / 1000;
   } finally {
     p.child.kill('SIGTERM');
-    await new Promise((r) => p.child.once('exit', r));
+    await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
   }
 }
 
@@ -167,19 +163,20 @@ async function runSize(
   sample: (sql: postgres.Sql) => Promise<void>,
 ): Promise<Size> {
   const db = await benchDatabase(databaseUrl);
-  const config = loadConfig(
-    {},
-    {
-      natsUrl: [natsUrl],
-      databaseUrl: db.url,
-      namespace: benchNamespace('brp'),
-      modelsDir: MODELS_DIR,
-      models: [LIVE_MODEL],
-    },
-  );
+  const namespace = benchNamespace('brp');
   const docs = Math.min(PASSAGES, 5183) * copies;
   const database = createDatabase({ url: db.url, max: 4 });
   try {
+    const config = loadConfig(
+      {},
+      {
+        natsUrl: [natsUrl],
+        databaseUrl: db.url,
+        namespace,
+        modelsDir: MODELS_DIR,
+        models: [LIVE_MODEL],
+      },
+    );
     await applyTopology(await jetstreamManager(nc), nc, declareTopology(config));
     process.stderr.write(`filling the streams: ${docs} documents through the pipeline… `);
     const fillSeconds = await fill(nc, config, db.url, docs, copies);
@@ -208,9 +205,11 @@ async function runSize(
     await sample(sql);
     return { copies, docs, chunks, fillSeconds, replays };
   } finally {
-    await database.close();
-    await deleteNamespace(nc, config.namespace);
-    await db.drop();
+    // Each step whatever the one before did: a failed size leaves nothing behind.
+    await database
+      .close()
+      .finally(() => deleteNamespace(nc, namespace))
+      .finally(() => db.drop());
   }
 }
 

@@ -51,6 +51,7 @@ import {
   servers,
   sharedDir,
   table,
+  textFlag,
 } from './lib.js';
 
 const CHUNKS = flag('chunks', 100_000);
@@ -62,14 +63,8 @@ const CONNECTIONS = LOADS[1]!;
 const MEMORY_MB = flag('keyword-memory', 256);
 const MODEL = 'sluice-static-384';
 const MODELS_DIR = join(sharedDir, 'models');
-const modesArg = process.argv.find(
-  (a, i) => process.argv[i - 1] === '--modes' || a.startsWith('--modes='),
-);
-const modes = (modesArg?.replace(/^--modes=/, '') ?? 'vector,keyword,hybrid').split(
-  ',',
-) as SearchMode[];
-const jsonArg = process.argv.findIndex((a) => a === '--json');
-const JSON_OUT = jsonArg < 0 ? undefined : process.argv[jsonArg + 1];
+const modes = (textFlag('modes') ?? 'vector,keyword,hybrid').split(',') as SearchMode[];
+const JSON_OUT = textFlag('json');
 
 /** What one run measured, for charts across sizes (`--json`). Latencies in ms. */
 export interface SearchFigures {
