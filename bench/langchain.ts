@@ -19,7 +19,8 @@
  * bench/langchain/node_modules (npm ci, from that folder's lockfile) the first time.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
@@ -39,6 +40,7 @@ import {
   sharedDir,
   sluice,
   table,
+  textFlag,
   waitAllIndexed,
   waitFor,
   type Passage,
@@ -47,11 +49,7 @@ import {
 const PASSAGES = flag('passages', 2000);
 const ROUNDS = flag('rounds', 2);
 const BATCH = flag('batch', 16);
-const PEERS = (
-  process.argv.includes('--peers')
-    ? process.argv[process.argv.indexOf('--peers') + 1]!
-    : 'documented,batched'
-).split(',');
+const PEERS = (textFlag('peers') ?? 'documented,batched').split(',');
 if (PEERS.some((p) => p !== 'documented' && p !== 'batched'))
   throw new Error('--peers takes documented, batched or both');
 const MODEL = 'minilm-l6-random';
@@ -64,14 +62,24 @@ interface Result {
   peakRssMb: number;
 }
 
+/**
+ * `npm ci` in bench/langchain, unless its node_modules was installed from this very
+ * lockfile (a hash written after a complete install: an interrupted one, or a changed
+ * lockfile, installs again).
+ */
 function installPeer(): void {
-  if (existsSync(join(PEER_DIR, 'node_modules/@langchain/community'))) return;
+  const lock = createHash('sha256')
+    .update(readFileSync(join(PEER_DIR, 'package-lock.json')))
+    .digest('hex');
+  const marker = join(PEER_DIR, 'node_modules/.sluice-lockfile-sha256');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === lock) return;
   process.stderr.write('installing LangChain.js into bench/langchain/node_modules (npm ci)…\n');
   execFileSync('npm', ['ci', '--no-audit', '--no-fund'], {
     cwd: PEER_DIR,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
   });
+  writeFileSync(marker, lock);
 }
 
 async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]): Promise<Result> {
@@ -87,6 +95,7 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
     SLUICE_EMBED_THREADS: '2',
     SLUICE_HTTP_PORT: '0',
   });
+  let sampler: NodeJS.Timeout | undefined;
   try {
     await waitFor(
       () => {
@@ -100,7 +109,7 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
     const { key } = await createKey(sql, { tenant: 'bench' });
     const headers = { authorization: `Bearer ${key}` };
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(p.child.pid!).rss)), 200);
+    sampler = setInterval(() => (peak = Math.max(peak, rssOf(p.child.pid!).rss)), 200);
     const t0 = performance.now();
     for (let i = 0; i < docs.length; i += 100) {
       const batch = docs.slice(i, i + 100).map((d) => ({
@@ -132,7 +141,6 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
     const found = ((await search.json()) as { results?: unknown[] }).results?.length ?? 0;
     if (!search.ok || found === 0) throw new Error(`search after ingest: ${search.status}`);
     const seconds = (performance.now() - t0) / 1000;
-    clearInterval(sampler);
     const [counted] = await sql<
       { chunks: number }[]
     >`SELECT count(*)::int AS chunks FROM index_chunks`;
@@ -142,13 +150,16 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
       peakRssMb: Math.max(peak, rssOf(p.child.pid!).peak),
     };
   } finally {
+    clearInterval(sampler);
     p.child.kill('SIGTERM');
     await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
-    await sql.end();
-    const nc = await connect({ servers: natsUrl });
-    await deleteNamespace(nc, namespace);
-    await nc.close();
-    await db.drop();
+    try {
+      await sql.end();
+      const nc = await connect({ servers: natsUrl });
+      await deleteNamespace(nc, namespace).finally(() => nc.close());
+    } finally {
+      await db.drop();
+    }
   }
 }
 
@@ -165,15 +176,18 @@ async function langchainRound(
         [join(PEER_DIR, 'ingest.js'), docsFile, MODELS_DIR, MODEL, db.url, String(BATCH), mode],
         { cwd: PEER_DIR, stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      let text = '';
-      child.stdout.on('data', (b: Buffer) => (text += b.toString()));
-      child.stderr.on('data', (b: Buffer) => (text = (text + b.toString()).slice(-20_000)));
+      // The same deadline as Sluice's side (waitAllIndexed).
+      const deadline = setTimeout(() => child.kill('SIGKILL'), 1_800_000);
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-20_000)));
       child.once('error', reject);
-      child.once('exit', (code) =>
-        code === 0
-          ? resolve(text)
-          : reject(new Error(`LangChain.js exited with ${code}:\n${text}`)),
-      );
+      child.once('exit', (code, signal) => {
+        clearTimeout(deadline);
+        if (code === 0) resolve(stdout);
+        else reject(new Error(`LangChain.js exited with ${code ?? signal}:\n${stderr}`));
+      });
     });
     const line = out.trim().split('\n').at(-1)!;
     const r = JSON.parse(line) as Result & { found: number };
