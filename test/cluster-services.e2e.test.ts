@@ -29,8 +29,9 @@ import { startSluice, waitForLog, type SluiceProcess } from './harness/process.j
 
 // One 3-node cluster for the file: its describes run one after the other. afterAll runs
 // even when beforeAll fails; startNatsCluster disposes of what it started if it fails.
-// The hook's timeout outlasts the deadlines inside it (cluster start, 3 tries of 45 s at
-// most; placement 120 s), so that a failure is theirs, after which afterAll disposes.
+// The hook's timeout outlasts the deadlines inside it (cluster start: 3 tries of about
+// 50 s at most, a port's 15 s and the join's 30 s and a connect's 5 s; placement 120 s),
+// so that a failure is theirs, after which afterAll disposes.
 let cluster: NatsCluster;
 let nc: NatsConnection;
 beforeAll(async () => {
@@ -41,7 +42,7 @@ beforeAll(async () => {
     reconnectTimeWait: 250,
   });
   await untilClusterPlacesR3(nc);
-}, 300_000);
+}, 360_000);
 afterAll(async () => {
   await nc?.close();
   await cluster?.dispose();
@@ -184,7 +185,8 @@ describe('roles as services on a NATS cluster, with faults', () => {
       // Back means answering as itself, routed to the others, and current on every stream:
       // an open port says none of it (a node that cannot bind its cluster port exits after
       // opening it), and a node that is gone shows for minutes as a replica behind, not
-      // offline, which the replay at the end would wait on in vain.
+      // offline, which the replay at the end would wait on in vain. embedder-1 therefore
+      // comes back once the node has caught up, not while it still is.
       await cluster.restart(node);
       await untilReplicasCurrent(jsm);
       crashes.push({ what: `NATS node ${leader} back`, at: Date.now() - t0 });
@@ -350,6 +352,8 @@ describe('an R1 stream whose node is stopped past the publish deadline', () => {
     // Down for twice the deadline in all: every publish in the window outlasts it.
     await new Promise((r) => setTimeout(r, Math.max(0, stopped + 2 * DEADLINE_MS - Date.now())));
     await cluster.restart(node);
+    // Back once the node is routed again (cluster.restart): the figures below count from
+    // there.
     const back = Date.now();
     await until(async () => (await indexed()) === N + 1, 120_000, `all ${N + 1} indexed`);
     const done = Date.now();

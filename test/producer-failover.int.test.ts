@@ -69,7 +69,8 @@ describe('producer on a 3-node JetStream cluster', () => {
     expect(info.state.messages).toBe(N);
     expect(info.state.num_subjects).toBe(N);
     expect(info.cluster?.leader).not.toBe(await killed);
-    // The test's timeout outlasts its deadlines (cluster start, 3 tries of 45 s at most;
-    // placement 120 s): a failure is theirs, with its message, and the cleanup runs.
-  }, 300_000);
+    // The test's timeout outlasts its deadlines (cluster start, 3 tries of about 50 s at
+    // most; placement 120 s; the publishes' 60 s retry deadline): a failure is theirs,
+    // with its message, and the cleanup runs.
+  }, 420_000);
 });

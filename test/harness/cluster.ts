@@ -16,7 +16,7 @@ export interface NatsCluster {
   server(name: string): NatsServerHandle;
   /**
    * Starts a stopped or killed node again, then waits until it answers as itself and is
-   * routed to every other node (see untilNodeJoined).
+   * routed to every other node (see untilNodeJoined), 60 s unless told.
    */
   restart(server: NatsServerHandle, timeoutMs?: number): Promise<void>;
   dispose(): Promise<void>;
@@ -34,13 +34,16 @@ export interface NatsCluster {
  */
 export async function startNatsCluster(size = 3, attempts = 3): Promise<NatsCluster> {
   for (let attempt = 1; ; attempt++) {
-    const cluster = await tryStartNatsCluster(size);
+    let cluster: NatsCluster | undefined;
     try {
+      // Disposes of the servers it started when one of them fails to.
+      cluster = await tryStartNatsCluster(size);
+      const started = cluster;
       // Joined in well under a second here, a few on a loaded machine.
-      await Promise.all(cluster.servers.map((s) => untilNodeJoined(cluster, s, 30_000)));
-      return cluster;
+      await Promise.all(started.servers.map((s) => untilNodeJoined(started, s, 30_000)));
+      return started;
     } catch (err) {
-      await cluster.dispose();
+      await cluster?.dispose();
       if (attempt >= attempts) throw err;
     }
   }
@@ -111,6 +114,7 @@ export async function untilNodeJoined(
   timeoutMs = 60_000,
 ): Promise<void> {
   const name = cluster.names[cluster.servers.indexOf(server)];
+  if (name === undefined) throw new Error(`${server.url} is not a node of ${cluster.clusterName}`);
   const want = cluster.servers.map((s) => `127.0.0.1:${s.port}`);
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
@@ -187,9 +191,10 @@ export async function createTopologyConcurrently(
  * Waits until every stream in `names` (all the account's by default) has a leader and
  * each of its other replicas has been current at least once since this was called (once
  * caught up, a replica stays in step under load; all streams current in one same instant
- * may take long to happen). A
- * node that is down is not reported offline for minutes, only as not current: after a
- * node's restart, this says it has caught up on every stream before a test goes on.
+ * may take long to happen), 120 s unless told. A node that is down is not reported
+ * offline for minutes, only as not current: after a node's restart, this says it has
+ * caught up on every stream before a test goes on. Right after a restart the JetStream
+ * API may time out or answer 503: such answers count as "not yet".
  */
 export async function untilReplicasCurrent(
   jsm: JetStreamManager,
@@ -197,11 +202,20 @@ export async function untilReplicasCurrent(
   timeoutMs = 120_000,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const all: string[] = [];
-  if (!names) for await (const n of jsm.streams.names()) all.push(n);
-  const pending = new Map((names ?? all).map((n) => [n, 'no answer yet']));
+  let pending: Map<string, string> | undefined;
+  let last = 'no answer yet';
   for (;;) {
-    for (const name of pending.keys()) {
+    if (!pending) {
+      const all: string[] = [];
+      try {
+        if (names) all.push(...names);
+        else for await (const n of jsm.streams.names()) all.push(n);
+        pending = new Map(all.map((n) => [n, 'no answer yet']));
+      } catch (err) {
+        last = `listing the streams: ${String(err)}`;
+      }
+    }
+    for (const name of pending?.keys() ?? []) {
       const state = await jsm.streams.info(name).then(
         (info) => {
           const c = info.cluster;
@@ -213,14 +227,14 @@ export async function untilReplicasCurrent(
         },
         (err: unknown) => String(err),
       );
-      if (state === '') pending.delete(name);
-      else pending.set(name, state);
+      if (state === '') pending!.delete(name);
+      else pending!.set(name, state);
     }
-    if (pending.size === 0) return;
-    if (Date.now() > deadline)
-      throw new Error(
-        `replicas not current after ${timeoutMs / 1000} s: ${[...pending].map(([n, s]) => `${n} (${s})`).join('; ')}`,
-      );
+    if (pending?.size === 0) return;
+    if (Date.now() > deadline) {
+      const states = pending ? [...pending].map(([n, s]) => `${n} (${s})`).join('; ') : last;
+      throw new Error(`replicas not current after ${timeoutMs / 1000} s: ${states}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }

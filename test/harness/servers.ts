@@ -119,8 +119,15 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       child.stderr?.on('data', (b: Buffer) => {
         stderr = (stderr + b.toString()).slice(-4000);
       });
+      // A server that exits (a port taken, a bad flag) fails the start at once, with its
+      // stderr, not after waitForPort's deadline.
+      const exitedEarly = new Promise<never>((_, reject) =>
+        child!.once('exit', (code, signal) =>
+          reject(new Error(`nats-server exited with ${code ?? signal}`)),
+        ),
+      );
       try {
-        await waitForPort(port);
+        await Promise.race([waitForPort(port), exitedEarly]);
       } catch (err) {
         // Not left running (a server slow to open its port would outlive the test).
         child.kill('SIGKILL');
