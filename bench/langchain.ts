@@ -39,10 +39,11 @@ import {
   servers,
   sharedDir,
   sluice,
+  stopProcess,
   table,
   textFlag,
   waitAllIndexed,
-  waitFor,
+  waitStarted,
   type Passage,
 } from './lib.js';
 
@@ -97,14 +98,8 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
   });
   let sampler: NodeJS.Timeout | undefined;
   try {
-    await waitFor(
-      () => {
-        if (p.child.exitCode !== null) throw new Error(`sluice exited:\n${p.log().slice(-4000)}`);
-        return p.log().includes('"msg":"sluice started"') && /"address":"http:/.test(p.log());
-      },
-      600_000,
-      'sluice started',
-    );
+    // The API logs its address before the process logs that it started.
+    await waitStarted(p);
     const address = /"address":"(http:[^"]+)"/.exec(p.log())![1]!;
     const { key } = await createKey(sql, { tenant: 'bench' });
     const headers = { authorization: `Bearer ${key}` };
@@ -151,8 +146,7 @@ async function sluiceRound(natsUrl: string, databaseUrl: string, docs: Passage[]
     };
   } finally {
     clearInterval(sampler);
-    p.child.kill('SIGTERM');
-    await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
+    await stopProcess(p.child);
     try {
       await sql.end();
       const nc = await connect({ servers: natsUrl });

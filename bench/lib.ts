@@ -159,6 +159,14 @@ export function sluice(
   return { child, log: () => out };
 }
 
+/** SIGTERM, then its exit (at once when it has already exited). */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 /**
  * Waits for a `sluice` process's "sluice started" line. The deadline is generous: on a
  * machine shared with other work, starting (compiling from source, loading models) took
@@ -217,10 +225,7 @@ export async function apiProcess(
   }
   return {
     address: /"address":"(http:[^"]+)"/.exec(out)![1]!,
-    stop: async () => {
-      api.kill('SIGTERM');
-      await new Promise((r) => api.once('exit', r));
-    },
+    stop: () => stopProcess(api),
   };
 }
 

@@ -39,6 +39,7 @@ import {
   servers,
   sharedDir,
   sluice,
+  stopProcess,
   table,
   waitStarted,
   waitAllIndexed,
@@ -101,8 +102,7 @@ async function pipeline(nc: NatsConnection, base: Config, databaseUrl: string, d
   >`SELECT headings, text FROM index_chunks ORDER BY document_id, chunk_index`;
 
   await sql.end();
-  p.child.kill('SIGTERM');
-  await new Promise((r) => p.child.once('exit', r));
+  await stopProcess(p.child);
   await deleteNamespace(nc, config.namespace);
   return { seconds, chunks: chunks.map(embedTextOf), peakRss: Math.max(peak, hwm) };
 }
@@ -202,8 +202,7 @@ async function backlogRss(
   const info = await (
     await jetstreamManager(nc)
   ).consumers.info(`${config.namespace.toUpperCase()}_CHUNKS`, `embedder-${MODEL}`);
-  p.child.kill('SIGTERM');
-  await new Promise((r) => p.child.once('exit', r));
+  await stopProcess(p.child);
   await deleteNamespace(nc, config.namespace);
   return {
     peak: Math.max(...samples),

@@ -46,6 +46,7 @@ import {
   servers,
   sharedDir,
   sluice,
+  stopProcess,
   table,
   textFlag,
   waitStarted,
@@ -127,8 +128,7 @@ async function fill(
     }
     return (performance.now() - t0) / 1000;
   } finally {
-    p.child.kill('SIGTERM');
-    await new Promise((r) => (p.child.exitCode !== null ? r(null) : p.child.once('exit', r)));
+    await stopProcess(p.child);
   }
 }
 
@@ -213,6 +213,15 @@ async function runSize(
   }
 }
 
+function replayRow(
+  work: string,
+  r: Size['replays'][Replayable],
+  chunkRate: number | string,
+  goal: string,
+): (string | number)[] {
+  return [work, r.events, Math.round(r.seconds * 10) / 10, Math.round(r.rate), chunkRate, goal];
+}
+
 function printSize(s: Size, transformerRate: number, staticRate: number, reembedded: number) {
   const index = s.replays.index;
   const indexChunkRate = s.chunks / index.seconds;
@@ -234,30 +243,24 @@ function printSize(s: Size, transformerRate: number, staticRate: number, reembed
           r1(s.chunks / s.fillSeconds),
           '—',
         ],
-        [
+        replayRow(
           'replay documents projection (events + status streams)',
-          s.replays.documents.events,
-          Math.round(s.replays.documents.seconds * 10) / 10,
-          r1(s.replays.documents.rate),
+          s.replays.documents,
           '—',
           '≥ 50,000 events/s',
-        ],
-        [
+        ),
+        replayRow(
           'replay collections projection (events + status streams)',
-          s.replays.collections.events,
-          Math.round(s.replays.collections.seconds * 10) / 10,
-          r1(s.replays.collections.rate),
+          s.replays.collections,
           '—',
           '—',
-        ],
-        [
+        ),
+        replayRow(
           'replay vector index (vectors stream, no embedding)',
-          index.events,
-          Math.round(index.seconds * 10) / 10,
-          r1(index.rate),
+          index,
           r1(indexChunkRate),
           '≥ 60× re-embedding',
-        ],
+        ),
         [
           `re-embed the chunks with ${TRANSFORMER} (${Math.min(REEMBED, reembedded)} chunks)`,
           '—',

@@ -31,6 +31,7 @@ import {
   servers,
   sharedDir,
   sluice,
+  stopProcess,
   table,
   waitStarted,
   waitAllIndexed,
@@ -140,8 +141,7 @@ async function pipelineRun(traced: boolean, otlpUrl: string): Promise<number> {
   await waitAllIndexed(sql, docs.length, 600_000);
   const docsPerSecond = docs.length / ((performance.now() - t0) / 1000);
   await sql.end();
-  p.child.kill('SIGTERM');
-  await new Promise((r) => p.child.once('exit', r));
+  await stopProcess(p.child);
   await deleteNamespace(nc, namespace);
   await nc.close();
   await db.drop();
