@@ -1,8 +1,9 @@
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Producer } from '../src/producers/index.js';
 import { applyTopology, declareTopology, streamName } from '../src/topology/index.js';
-import { startNatsCluster, untilClusterPlacesR3 } from './harness/cluster.js';
+import { startNatsCluster } from './harness/cluster.js';
 import { testConfig } from './harness/config.js';
 
 describe('producer on a 3-node JetStream cluster', () => {
@@ -21,10 +22,8 @@ describe('producer on a 3-node JetStream cluster', () => {
     });
     onTestFinished(() => nc.close());
     const config = testConfig({ natsUrl: cluster.urls, streamReplicas: 3 });
-    // A new cluster answers JetStream once it has a meta leader, and places an R3 stream
-    // once every peer has joined: waited for (120 s at most), not tried a fixed number of
-    // times, which a loaded machine outlasted ('no suitable peers for placement').
-    const jsm = await untilClusterPlacesR3(nc);
+    // startNatsCluster returned once the cluster placed an R3 stream.
+    const jsm = await jetstreamManager(nc, { timeout: 10_000 });
     await applyTopology(jsm, nc, declareTopology(config));
     const events = streamName(config.namespace, 'events');
     expect((await jsm.streams.info(events)).config.num_replicas).toBe(3);
@@ -69,8 +68,8 @@ describe('producer on a 3-node JetStream cluster', () => {
     expect(info.state.messages).toBe(N);
     expect(info.state.num_subjects).toBe(N);
     expect(info.cluster?.leader).not.toBe(await killed);
-    // The test's timeout outlasts its deadlines (cluster start, 3 tries of about 50 s at
-    // most; placement 120 s; the publishes' 60 s retry deadline): a failure is theirs,
-    // with its message, and the cleanup runs.
+    // The test's timeout outlasts its deadlines (cluster start, 3 tries of about 90 s at
+    // most: a port's 15 s, the join's 30 s, placement's 45 s; the publishes' 60 s retry
+    // deadline): a failure is theirs, with its message, and the cleanup runs.
   }, 420_000);
 });

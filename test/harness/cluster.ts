@@ -24,13 +24,17 @@ export interface NatsCluster {
 
 /**
  * A JetStream cluster of `size` nats-servers on free ports (R3 streams need three), each
- * answering as itself and routed to all the others before this returns.
+ * answering as itself and routed to all the others, that has placed an R3 stream, before
+ * this returns.
  *
  * The ports are free when chosen, but another test file may bind one before its server
  * does; a server that cannot bind its cluster port exits only after its client port has
  * opened (which is all startNatsServer waits for), and a route may then reach a stranger.
- * Such a cluster never places an R3 stream: it is disposed of and started again on new
- * ports. Servers already started are disposed of whatever fails.
+ * And a cluster whose nodes have all joined may still not place an R3 stream: in one CI
+ * run on a loaded machine, 120 s of 'no suitable peers for placement' (the metadata
+ * group knew fewer than three peers). Such a cluster is disposed of and started again on
+ * new ports; the last failure's message carries every server's last log lines. Servers
+ * already started are disposed of whatever fails.
  */
 export async function startNatsCluster(size = 3, attempts = 3): Promise<NatsCluster> {
   for (let attempt = 1; ; attempt++) {
@@ -41,11 +45,32 @@ export async function startNatsCluster(size = 3, attempts = 3): Promise<NatsClus
       const started = cluster;
       // Joined in well under a second here, a few on a loaded machine.
       await Promise.all(started.servers.map((s) => untilNodeJoined(started, s, 30_000)));
+      // Placed in about a second here: a cluster that has not in 45 s is not waited on
+      // longer, but started again.
+      await untilPlaces(started, size, 45_000);
       return started;
     } catch (err) {
+      const logs = cluster?.servers
+        .map((s, i) => `--- ${cluster!.names[i]} (${s.url}):\n${s.logTail()}`)
+        .join('\n');
       await cluster?.dispose();
-      if (attempt >= attempts) throw err;
+      if (attempt >= attempts)
+        throw new Error(
+          `no ${size}-node NATS cluster after ${attempts} tries: ${String(err)}` +
+            (logs ? `\n${logs}` : ''),
+          { cause: err },
+        );
     }
+  }
+}
+
+/** Waits until `cluster` places a stream of `replicas` (see untilClusterPlacesR3). */
+async function untilPlaces(cluster: NatsCluster, replicas: number, timeoutMs: number) {
+  const nc = await connect({ servers: cluster.urls, timeout: 5_000, noAsyncTraces: true });
+  try {
+    await untilClusterPlacesR3(nc, timeoutMs, replicas);
+  } finally {
+    await nc.close().catch(() => {});
   }
 }
 
@@ -144,20 +169,22 @@ export async function untilNodeJoined(
 }
 
 /**
- * Waits until a new cluster places an R3 stream: JetStream answers only once a meta
- * leader is elected, and an R3 stream has 'no suitable peers for placement' until every
- * node has joined. Creates and deletes one stream to find out.
+ * Waits until a cluster places an R3 stream (`replicas` of them): JetStream answers only
+ * once a meta leader is elected, and an R3 stream has 'no suitable peers for placement'
+ * until the metadata group knows every node. Creates and deletes one stream to find
+ * out. startNatsCluster has waited for this; a test waits again after killing a node.
  */
 export async function untilClusterPlacesR3(
   nc: NatsConnection,
   timeoutMs = 120_000,
+  replicas = 3,
 ): Promise<JetStreamManager> {
   const deadline = Date.now() + timeoutMs;
   const name = `READY_${randomUUID().slice(0, 8)}`;
   for (;;) {
     try {
       const jsm = await jetstreamManager(nc, { timeout: 2_000 });
-      await jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: 3 });
+      await jsm.streams.add({ name, subjects: [`${name}.>`], num_replicas: replicas });
       await jsm.streams.delete(name);
       return jsm;
     } catch (err) {

@@ -69,6 +69,8 @@ export interface NatsServerHandle {
   start(): Promise<void>;
   /** Stops and removes the store directory. */
   dispose(): Promise<void>;
+  /** The last lines the server logged since it last started (for a failure's message). */
+  logTail(lines?: number): string;
 }
 
 export interface NatsServerOptions {
@@ -86,6 +88,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'));
   const name = options.name ?? `test-${randomToken(6)}`;
   let child: ChildProcess | undefined;
+  let stderr = '';
 
   const exited = (): Promise<void> =>
     new Promise((resolve) => {
@@ -115,9 +118,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      let stderr = '';
+      stderr = '';
       child.stderr?.on('data', (b: Buffer) => {
-        stderr = (stderr + b.toString()).slice(-4000);
+        stderr = (stderr + b.toString()).slice(-16_000);
       });
       // A server that exits (a port taken, a bad flag) fails the start at once, with its
       // stderr, not after waitForPort's deadline.
@@ -132,7 +135,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
         // Not left running (a server slow to open its port would outlive the test).
         child.kill('SIGKILL');
         await exited();
-        throw new Error(`nats-server did not start: ${stderr}`, { cause: err });
+        throw new Error(`nats-server did not start: ${handle.logTail()}`, { cause: err });
       }
     },
     async stop() {
@@ -146,6 +149,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
     async dispose() {
       await handle.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+    logTail(lines = 30) {
+      return stderr.split('\n').filter(Boolean).slice(-lines).join('\n');
     },
   };
   try {
