@@ -44,6 +44,7 @@ export default tseslint.config(
       'ui/dist/**',
       'test-artifacts/**',
       '.test-build/**',
+      '.build/**',
       'node_modules/**',
       'drizzle/meta/**',
       'coverage/**',

@@ -9,6 +9,7 @@ import postgres from 'postgres';
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { buildSluice } from '../scripts/build-sluice.js';
 import { createDatabase, runMigrations } from '../src/db/index.js';
 import { packageRoot } from '../src/paths.js';
 
@@ -140,14 +141,20 @@ export function profileFlags(): string[] {
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
-/** A `sluice` process from source, its output kept (the last 50 kB). */
+/** What `scripts/start` runs: the sources transpiled (scripts/build-sluice.ts), not tsx. */
+const entry = await buildSluice();
+
+/**
+ * A `sluice` process as `scripts/start` runs it (built JavaScript, source maps on), its
+ * output kept (the last 50 kB).
+ */
 export function sluice(
   args: string[],
   env: Record<string, string>,
 ): { child: ChildProcess; log: () => string } {
   const child = spawn(
     process.execPath,
-    [...profileFlags(), '--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), ...args],
+    [...profileFlags(), '--enable-source-maps', entry, ...args],
     {
       env: { ...process.env, LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
