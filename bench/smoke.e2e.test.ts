@@ -30,7 +30,7 @@ const runs: [script: string, args: string[]][] = [
     ],
   ],
   ['replay', ['--passages', '20', '--copies', '1', '--reembed', '8']],
-  ['search', ['--chunks', '200', '--seconds', '1', '--connections', '2']],
+  ['search', ['--chunks', '200', '--seconds', '1', '--connections', '2', '--exact-queries', '20']],
   // Its charts go to a folder of their own, not beside bench/README.md.
   [
     'growth',
@@ -41,6 +41,8 @@ const runs: [script: string, args: string[]][] = [
       '1',
       '--vector-max',
       '100',
+      '--exact-queries',
+      '20',
       '--out',
       mkdtempSync(join(tmpdir(), 'growth-')),
     ],
