@@ -218,7 +218,7 @@ export async function apiProcess(
 ): Promise<{ address: string; stop: () => Promise<void> }> {
   const api = spawn(
     process.execPath,
-    ['--import', 'tsx', join(packageRoot, 'src/cli/main.ts'), 'start', '--roles', 'api'],
+    [...profileFlags(), '--enable-source-maps', entry, 'start', '--roles', 'api'],
     {
       env: { ...process.env, SLUICE_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'pipe', 'inherit'],
