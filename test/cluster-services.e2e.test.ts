@@ -30,8 +30,9 @@ import { startSluice, waitForLog, type SluiceProcess } from './harness/process.j
 // One 3-node cluster for the file: its describes run one after the other. afterAll runs
 // even when beforeAll fails; startNatsCluster disposes of what it started if it fails.
 // The hook's timeout outlasts the deadlines inside it (cluster start: 3 tries of about
-// 95 s at most, a port's 15 s, the join's 30 s, a connect's 5 s and placement's 45 s),
-// so that a failure is theirs, after which afterAll disposes.
+// 110 s at most, each a port's 15 s, the join's 30 s and a connect's 5 s, placement's
+// 45 s and its last try's 6 s, and a disposal; then a connect), so that a failure is
+// theirs, after which afterAll disposes.
 let cluster: NatsCluster;
 let nc: NatsConnection;
 beforeAll(async () => {
@@ -41,7 +42,7 @@ beforeAll(async () => {
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
   });
-}, 360_000);
+}, 420_000);
 afterAll(async () => {
   await nc?.close();
   await cluster?.dispose();

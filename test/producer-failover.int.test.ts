@@ -68,8 +68,9 @@ describe('producer on a 3-node JetStream cluster', () => {
     expect(info.state.messages).toBe(N);
     expect(info.state.num_subjects).toBe(N);
     expect(info.cluster?.leader).not.toBe(await killed);
-    // The test's timeout outlasts its deadlines (cluster start, 3 tries of about 90 s at
-    // most: a port's 15 s, the join's 30 s, placement's 45 s; the publishes' 60 s retry
+    // The test's timeout outlasts its deadlines (cluster start: 3 tries of about 110 s at
+    // most, each a port's 15 s, the join's 30 s and a connect's 5 s, placement's 45 s and
+    // its last try's 6 s, and a disposal; the topology; the publishes' 60 s retry
     // deadline): a failure is theirs, with its message, and the cleanup runs.
-  }, 420_000);
+  }, 540_000);
 });

@@ -88,7 +88,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'sluice-nats-'));
   const name = options.name ?? `test-${randomToken(6)}`;
   let child: ChildProcess | undefined;
-  let stderr = '';
+  // The running child's stderr: a killed child's last lines may arrive after the next
+  // start(), and must not be taken for the new one's.
+  let stderrOf: () => string = () => '';
 
   const exited = (): Promise<void> =>
     new Promise((resolve) => {
@@ -118,10 +120,11 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
-      stderr = '';
+      let stderr = '';
       child.stderr?.on('data', (b: Buffer) => {
         stderr = (stderr + b.toString()).slice(-16_000);
       });
+      stderrOf = () => stderr;
       // A server that exits (a port taken, a bad flag) fails the start at once, with its
       // stderr, not after waitForPort's deadline.
       const exitedEarly = new Promise<never>((_, reject) =>
@@ -151,7 +154,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       rmSync(dir, { recursive: true, force: true });
     },
     logTail(lines = 30) {
-      return stderr.split('\n').filter(Boolean).slice(-lines).join('\n');
+      return stderrOf().split('\n').filter(Boolean).slice(-lines).join('\n');
     },
   };
   try {
