@@ -17,12 +17,13 @@
  * stale files and two runs building at once cannot see half a build. A build in use has
  * its folder's time touched; builds of other sources go once not used for `pruneAfterMs`.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   existsSync,
   mkdirSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -30,7 +31,7 @@ import {
 } from 'node:fs';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build, version } from 'esbuild';
+import { build, version, type BuildOptions as EsbuildOptions } from 'esbuild';
 import { packageRoot } from '../src/paths.js';
 
 export interface BuildOptions {
@@ -40,11 +41,25 @@ export interface BuildOptions {
   pruneAfterMs: number;
 }
 
-/** Where `scripts/start` and the benchmarks build: a week keeps a long-running process's files. */
+/**
+ * Where `scripts/start` and the benchmarks build. A running process reads its build's
+ * files again when it starts a worker thread (the parse worker, a crashed embedder's), so
+ * a build is kept 30 days after its last use: a process running longer than that from
+ * sources changed since may fail to start a worker.
+ */
 export const startBuilds: BuildOptions = {
   dir: join(packageRoot, '.build'),
-  pruneAfterMs: 7 * 24 * 3600_000,
+  pruneAfterMs: 30 * 24 * 3600_000,
 };
+
+/** esbuild's settings; hashed with the sources, so a change of them is a new build. */
+const settings = {
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked', // node --enable-source-maps maps stack traces to src/
+  logLevel: 'error',
+} satisfies EsbuildOptions;
 
 function sources(dir: string, out: string[] = []): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -58,23 +73,20 @@ function sources(dir: string, out: string[] = []): string[] {
 /** Builds (or finds) the transpiled sources; returns the path of the CLI's entry. */
 export async function buildSluice(o: BuildOptions = startBuilds): Promise<string> {
   const files = sources(join(packageRoot, 'src'));
-  const h = createHash('sha256').update(version);
+  const h = createHash('sha256').update(version).update(JSON.stringify(settings));
   for (const f of files) h.update(relative(packageRoot, f)).update(readFileSync(f));
   const dir = join(o.dir, h.digest('hex').slice(0, 16));
   const entry = join(dir, 'src', 'cli', 'main.js');
   if (!existsSync(entry)) {
-    const building = `${dir}.${process.pid}.tmp`;
+    // Two builds in one process (vitest's global set-ups) need names of their own too.
+    const building = `${dir}.${randomUUID().slice(0, 8)}.tmp`;
     rmSync(building, { recursive: true, force: true });
     mkdirSync(building, { recursive: true });
     await build({
       entryPoints: files,
       outdir: join(building, 'src'),
       outbase: join(packageRoot, 'src'),
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      sourcemap: 'linked', // node --enable-source-maps maps stack traces to src/
-      logLevel: 'error',
+      ...settings,
     });
     try {
       renameSync(building, dir);
@@ -88,13 +100,16 @@ export async function buildSluice(o: BuildOptions = startBuilds): Promise<string
   utimesSync(dir, now, now);
   for (const old of readdirSync(o.dir)) {
     const p = join(o.dir, old);
-    if (p !== dir && Date.now() - statSync(p).mtimeMs > o.pruneAfterMs) {
+    // Another run may rename or remove its folder meanwhile.
+    const at = statSync(p, { throwIfNoEntry: false })?.mtimeMs;
+    if (p !== dir && at !== undefined && Date.now() - at > o.pruneAfterMs) {
       rmSync(p, { recursive: true, force: true });
     }
   }
   return entry;
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// Run as a script (argv[1] is not resolved through symlinks; import.meta.url is).
+if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   process.stdout.write(`${await buildSluice()}\n`);
 }
