@@ -286,6 +286,19 @@ describe('HTTP API over the read models and the index', () => {
     const forged = await A().post('/v1/events', event('beta', 'kb', 'forged', 'I am not beta.'));
     expect(forged.status).toBe(403);
     expect(forged.json.error.code).toBe('TENANT_FORBIDDEN');
+    // An event with no tenant, or not a string, is invalid rather than forbidden.
+    for (const tenant of [undefined, null, 7, ['acme'], {}]) {
+      const e = event('acme', 'kb', 'no-tenant', 'Whose am I?');
+      const invalid = await A().post('/v1/events', {
+        ...e,
+        data: { ...e.data, tenant },
+      });
+      expect(invalid.status, JSON.stringify(tenant)).toBe(400);
+      expect(invalid.json.error).toMatchObject({
+        code: 'EVENT_INVALID',
+        details: { pointer: '/data/tenant' },
+      });
+    }
   });
 
   it('shows a document with its status per stage, and collection statistics', async () => {

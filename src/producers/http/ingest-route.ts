@@ -151,8 +151,11 @@ function registerRoute(
       const pending: { index: number; event: unknown }[] = [];
       items.forEach((item, index) => {
         const id = idOf(item.event);
+        const written = tenantOfEvent(item.event);
         if (item.error) results[index] = { index, id, status: 'rejected', error: item.error };
-        else if (tenant !== undefined && tenantOfEvent(item.event) !== tenant) {
+        // An event without a tenant string is invalid, whoever sends it: the producer's
+        // validation says so (EVENT_INVALID at /data/tenant), not this check.
+        else if (tenant !== undefined && typeof written === 'string' && written !== tenant) {
           results[index] = {
             index,
             id,
