@@ -144,6 +144,11 @@ export function profileFlags(): string[] {
 /** What `scripts/start` runs: the sources transpiled (scripts/build-sluice.ts), not tsx. */
 const entry = await buildSluice();
 
+/** Node's arguments for `sluice <args>` as `scripts/start` runs it (and profiled if asked). */
+function sluiceArgs(args: string[]): string[] {
+  return [...profileFlags(), '--enable-source-maps', entry, ...args];
+}
+
 /**
  * A `sluice` process as `scripts/start` runs it (built JavaScript, source maps on), its
  * output kept (the last 50 kB).
@@ -152,14 +157,10 @@ export function sluice(
   args: string[],
   env: Record<string, string>,
 ): { child: ChildProcess; log: () => string } {
-  const child = spawn(
-    process.execPath,
-    [...profileFlags(), '--enable-source-maps', entry, ...args],
-    {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, sluiceArgs(args), {
+    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
   child.stderr.on('data', (b: Buffer) => (out = (out + b.toString()).slice(-50_000)));
@@ -216,14 +217,10 @@ export async function waitFor(
 export async function apiProcess(
   env: Record<string, string>,
 ): Promise<{ address: string; stop: () => Promise<void> }> {
-  const api = spawn(
-    process.execPath,
-    [...profileFlags(), '--enable-source-maps', entry, 'start', '--roles', 'api'],
-    {
-      env: { ...process.env, SLUICE_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const api = spawn(process.execPath, sluiceArgs(['start', '--roles', 'api']), {
+    env: { ...process.env, SLUICE_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   api.stdout.on('data', (b: Buffer) => (out += b.toString()));
   while (!/"address":"(http:[^"]+)"/.test(out)) {
