@@ -4,7 +4,7 @@
  * writes the DOCX; poppler-utils' pdftotext is the independent reader of a page).
  *
  *   apt-get install -y r-doc-pdf postgresql-doc-15 pandoc poppler-utils
- *   npm run bench:files -- [--html 100] [--docx 10] [--queries 40] [--seed 1]
+ *   npm run bench:files -- [--pdfs 4] [--html 100] [--docx 10] [--queries 40] [--seed 1]
  *
  * Parse alone: FileParser (the worker thread the parser role uses) over every file of a
  * format, one after another. Pipeline: each file uploaded with
@@ -26,6 +26,8 @@ import { deleteNamespace } from '../src/topology/index.js';
 import { connect } from '@nats-io/transport-node';
 import { benchDatabase, benchNamespace, flag, machine, servers, sharedDir, table } from './lib.js';
 
+/** The first N of the four R manuals. */
+const PDF_FILES = flag('pdfs', 4);
 const HTML_PAGES = flag('html', 100);
 const DOCX_FILES = flag('docx', 10);
 const QUERIES = flag('queries', 40);
@@ -71,17 +73,19 @@ interface Doc {
   pages: number;
 }
 
-const pdfs: Doc[] = ['R-intro.pdf', 'R-data.pdf', 'R-admin.pdf', 'R-lang.pdf'].map((f) => {
-  const path = join(PDF_DIR, f);
-  const info = execFileSync('pdfinfo', [path], { encoding: 'utf8' });
-  return {
-    id: f,
-    path,
-    bytes: readFileSync(path),
-    type: 'application/pdf',
-    pages: Number(/Pages:\s+(\d+)/.exec(info)![1]),
-  };
-});
+const pdfs: Doc[] = ['R-intro.pdf', 'R-data.pdf', 'R-admin.pdf', 'R-lang.pdf']
+  .slice(0, PDF_FILES)
+  .map((f) => {
+    const path = join(PDF_DIR, f);
+    const info = execFileSync('pdfinfo', [path], { encoding: 'utf8' });
+    return {
+      id: f,
+      path,
+      bytes: readFileSync(path),
+      type: 'application/pdf',
+      pages: Number(/Pages:\s+(\d+)/.exec(info)![1]),
+    };
+  });
 const htmlFiles = pick(
   readdirSync(HTML_DIR).filter(
     (f) => f.endsWith('.html') && statSync(join(HTML_DIR, f)).size > 4096,

@@ -8,13 +8,13 @@
  *                               exhaustive count it is checked against
  *   search-growth-build.svg     load, keyword index and HNSW build rates, chunks/s
  *
- *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--exact-queries 300] [--keyword-memory MB] [--out bench]
+ *   npm run bench:growth -- [--sizes 10000,100000,1000000] [--seconds 5] [--vector-max 100000] [--exact-queries 300] [--queries 1109] [--keyword-memory MB] [--out bench]
  *
  * Sizes above --vector-max run keyword search only: they skip the HNSW build, which
  * grows faster than linearly and would take most of the run at 1M chunks on 2 cores.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -35,6 +35,8 @@ function runSearch(chunks: number, json: string): Promise<void> {
   if (exact !== undefined) args.push('--exact-queries', exact);
   const memory = textFlag('keyword-memory');
   if (memory !== undefined) args.push('--keyword-memory', memory);
+  const queries = textFlag('queries');
+  if (queries !== undefined) args.push('--queries', queries);
   process.stderr.write(`\n=== bench:search ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(
@@ -166,6 +168,7 @@ async function main(): Promise<void> {
       },
     ],
   ];
+  mkdirSync(OUT, { recursive: true });
   for (const [file, chart] of charts) {
     writeFileSync(join(OUT, file), lineChart(chart));
     process.stderr.write(`wrote ${join(OUT, file)}\n`);
