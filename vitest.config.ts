@@ -46,6 +46,7 @@ export default defineConfig({
                 include: ['bench/**/*.e2e.test.ts'],
                 ...servers,
                 testTimeout: 900_000,
+                maxConcurrency: 3,
               },
             },
           ]

@@ -10,10 +10,48 @@ import { testModelsDir } from '../test/harness/models.js';
  * Every benchmark script, at a tiny size, runs to its end and prints its table: the
  * scripts keep working as the code under them changes. No timing is asserted (figures
  * at this size mean nothing); the numbers worth reading come from `npm run bench:*`.
+ * The longest runs come first, so that the last to start are short.
  */
 const runs: [script: string, args: string[]][] = [
-  ['producer', ['--events', '200', '--rounds', '1', '--http-seconds', '1']],
-  ['chunker', ['--from-kb', '4', '--to-mb', '0.008']],
+  // Its charts go to a folder of their own, not beside bench/README.md.
+  [
+    'growth',
+    [
+      '--sizes',
+      '100,200',
+      '--seconds',
+      '0.5',
+      '--vector-max',
+      '100',
+      '--exact-queries',
+      '20',
+      '--queries',
+      '100',
+      '--out',
+      mkdtempSync(join(tmpdir(), 'growth-')),
+    ],
+  ],
+  [
+    'search',
+    [
+      '--chunks',
+      '200',
+      '--seconds',
+      '0.5',
+      '--connections',
+      '2',
+      '--exact-queries',
+      '20',
+      '--queries',
+      '100',
+    ],
+  ],
+  // Needs Debian's r-doc-pdf, postgresql-doc-15, pandoc and poppler-utils: scripts/test
+  // (which `npm run bench:smoke` goes through) installs them.
+  ['files', ['--pdfs', '1', '--html', '2', '--docx', '1', '--queries', '2']],
+  // The first run installs LangChain.js into bench/langchain/node_modules from the npm
+  // registry (about 600 MB, half a minute).
+  ['langchain', ['--passages', '10', '--rounds', '1']],
   [
     'pipeline',
     [
@@ -29,33 +67,12 @@ const runs: [script: string, args: string[]][] = [
       '10',
     ],
   ],
-  ['replay', ['--passages', '20', '--copies', '1', '--reembed', '8']],
-  ['search', ['--chunks', '200', '--seconds', '1', '--connections', '2', '--exact-queries', '20']],
-  // Its charts go to a folder of their own, not beside bench/README.md.
-  [
-    'growth',
-    [
-      '--sizes',
-      '100,200',
-      '--seconds',
-      '1',
-      '--vector-max',
-      '100',
-      '--exact-queries',
-      '20',
-      '--out',
-      mkdtempSync(join(tmpdir(), 'growth-')),
-    ],
-  ],
-  ['webhooks', ['--docs', '10']],
   ['tracing', ['--passages', '10', '--rounds', '1', '--calls', '1000']],
   ['ui', ['--chunks', '200', '--loads', '1']],
-  // Needs Debian's r-doc-pdf, postgresql-doc-15, pandoc and poppler-utils: scripts/test
-  // (which `npm run bench:smoke` goes through) installs them.
-  ['files', ['--html', '2', '--docx', '1', '--queries', '2']],
-  // The first run installs LangChain.js into bench/langchain/node_modules from the npm
-  // registry (about 600 MB, half a minute).
-  ['langchain', ['--passages', '10', '--rounds', '1']],
+  ['replay', ['--passages', '20', '--copies', '1', '--reembed', '8']],
+  ['webhooks', ['--docs', '10']],
+  ['producer', ['--events', '200', '--rounds', '1', '--http-seconds', '1']],
+  ['chunker', ['--from-kb', '4', '--to-mb', '0.008']],
 ];
 
 function bench(script: string, args: string[]): Promise<{ code: number | null; out: string }> {
@@ -82,8 +99,11 @@ function bench(script: string, args: string[]): Promise<{ code: number | null; o
   });
 }
 
-describe('benchmarks at a tiny size', () => {
-  // A few seconds each on an idle machine; minutes when other work shares its cores.
+// Side by side, a few at a time (the bench project's maxConcurrency): most of each run is
+// fixed-length timed rows and waits, so one at a time would leave the cores idle. Each
+// works in a namespace and a database of its own. Seconds each on an idle machine;
+// minutes when other work shares its cores.
+describe.concurrent('benchmarks at a tiny size', () => {
   it.each(runs)(
     'bench:%s runs to its end and prints its table',
     async (script, args) => {
