@@ -47,6 +47,11 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
     getFusion(o.sql, tenant, collection, modelId),
   );
 
+  const embedQuery = (embedder: Embedder, query: string): Promise<Float32Array> =>
+    inSpan('embed query', { attributes: { 'sluice.model': embedder.spec.id } }, () =>
+      queues.get(embedder)!.vector(query),
+    );
+
   /** The request's model, else the collection's active one, else the default. */
   const embedderFor = async (
     tenant: string,
@@ -118,6 +123,10 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         if (w.outcome !== 'visible') throw notVisible(w, c.version);
       }
       const embedder = await embedderFor(tenant, body.collection, body.model, '/model');
+      // Hybrid needs both the query's terms (a round trip) and its embedding: at once.
+      const embedding = body.mode === 'hybrid' ? embedQuery(embedder, body.query) : undefined;
+      // A rejection is the route's once awaited below; until then it must not go unhandled.
+      embedding?.catch(() => {});
       const terms = body.mode === 'vector' ? [] : await queryTerms(o.sql, body.query);
       if (body.mode === 'keyword' && terms.length === 0) {
         throw new SluiceError(
@@ -141,11 +150,7 @@ export function registerSearchRoute(app: FastifyInstance, o: SearchRouteOptions)
         used = { vectorWeight, source };
       }
       const vector =
-        body.mode === 'keyword'
-          ? undefined
-          : await inSpan('embed query', { attributes: { 'sluice.model': embedder.spec.id } }, () =>
-              queues.get(embedder)!.vector(body.query),
-            );
+        body.mode === 'keyword' ? undefined : await (embedding ?? embedQuery(embedder, body.query));
       const results = await inSpan(
         'search',
         {
