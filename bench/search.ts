@@ -2,7 +2,7 @@
  * Search latency: POST /v1/search (a Sluice API process under autocannon) against the
  * same SQL run directly, per mode, over 100k indexed chunks, in one run.
  *
- *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8] [--modes vector,keyword,hybrid] [--exact-queries 300] [--queries 1109] [--keyword-memory MB] [--json FILE] [--keep]
+ *   npm run bench:search -- [--chunks 100000] [--seconds 10] [--connections 8] [--modes vector,keyword,hybrid] [--exact-queries 300] [--queries 1109] [--keyword-memory MB] [--search-connections N] [--json FILE] [--keep]
  *
  * Also: every query's keyword top 10 against scoring every posting (exactness, postings
  * read per query), unfiltered and with metadata filters matching 1% and 50% of chunks,
@@ -25,6 +25,7 @@
  * --json FILE also writes the figures as JSON (`SearchFigures`), for `bench:growth`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
@@ -60,6 +61,12 @@ const SECONDS = flag('seconds', 10);
 const EXACT_QUERIES = flag('exact-queries', 300);
 const LOADS = [1, flag('connections', 8)];
 const CONNECTIONS = LOADS[1]!;
+/**
+ * PostgreSQL connections of the API's searches (SLUICE_SEARCH_CONNECTIONS), and of the
+ * direct runs, so that both sides queue the same way. Default: the API's (0: one per
+ * core, at least 2).
+ */
+const POOL = flag('search-connections', 0) || Math.max(2, availableParallelism());
 const MEMORY_MB = flag('keyword-memory', 256);
 /** SciFact queries asked (the first N of its 1,109): the warm-up passes ask each once. */
 const QUERIES = flag('queries', 1109);
@@ -133,7 +140,7 @@ async function main(): Promise<void> {
   const namespace = benchNamespace('bsr');
   const database = createDatabase({
     url: db.url,
-    max: CONNECTIONS + 2,
+    max: POOL,
     // A million-chunk load and its index builds outlast a query's statement_timeout.
     statementTimeoutMs: 0,
     // Every connection's: a SET on the pool would reach one of them.
@@ -214,6 +221,7 @@ async function main(): Promise<void> {
       SLUICE_RATE_LIMIT: '1000000',
       SLUICE_EMBED_THREADS: '1',
       SLUICE_KEYWORD_MEMORY: `${MEMORY_MB}M`,
+      SLUICE_SEARCH_CONNECTIONS: String(POOL),
     });
     const memory = new KeywordMemory(MEMORY_MB * 1024 ** 2);
     const address = api.address;
@@ -526,7 +534,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nSearch benchmark — ${CHUNKS.toLocaleString()} chunks (loaded in ${loaded.toFixed(1)} s, ${figures.hnswSeconds === null ? 'no HNSW (keyword only)' : `HNSW built in ${indexed.toFixed(1)} s`}, ` +
         `keyword index of ${postings.toLocaleString()} postings built in ${keywordBuilt.toFixed(1)} s: ${(CHUNKS / keywordBuilt).toFixed(0)} chunks/s), ` +
-        `k = 10, ${SECONDS} s per row, ${MODEL} query embedding (1 thread), ${machine()}\n\n`,
+        `k = 10, ${SECONDS} s per row, ${MODEL} query embedding (1 thread), ${POOL} PostgreSQL connections for the API and for the direct runs, ${machine()}\n\n`,
     );
     process.stdout.write(
       `Keyword lists in memory: ${MEMORY_MB} MB allowed, ${figures.cold.listsMB.toFixed(0)} MB held after every query was asked once. ` +

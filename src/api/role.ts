@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { RoleContext, RoleHandle } from '../runtime/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
@@ -50,6 +51,7 @@ export type ApiSettings = ReplaySettings &
     | 'namespace'
     | 'rateLimit'
     | 'searchEf'
+    | 'searchConnections'
     | 'searchEmbedTimeout'
     | 'searchQueue'
     | 'statementTimeout'
@@ -80,15 +82,27 @@ export async function startApiRole(
     source: 'urn:sluice:http',
   });
   // Queries get a pool of their own, with the HNSW search settings on every connection.
+  // A small one: more connections than cores made PostgreSQL's own work per search grow
+  // (docs/search.md, "Connections").
+  const searchSettings = {
+    'hnsw.ef_search': String(config.searchEf),
+    'hnsw.iterative_scan': 'relaxed_order',
+    // A query a caller starts stops in PostgreSQL too, not only in the client.
+    statement_timeout: String(config.statementTimeout),
+  };
   const queries = createDatabase({
     url: config.databaseUrl,
     applicationName: 'sluice-api',
-    settings: {
-      'hnsw.ef_search': String(config.searchEf),
-      'hnsw.iterative_scan': 'relaxed_order',
-      // A query a caller starts stops in PostgreSQL too, not only in the client.
-      statement_timeout: String(config.statementTimeout),
-    },
+    max: config.searchConnections || Math.max(2, availableParallelism()),
+    settings: searchSettings,
+  });
+  // Self-calibration searches in the background on a connection of its own: it never
+  // holds one of the few that callers' searches wait for.
+  const calibration = createDatabase({
+    url: config.databaseUrl,
+    applicationName: 'sluice-api-calibration',
+    max: 1,
+    settings: searchSettings,
   });
   // Queries are embedded by workers of their own, so indexing never delays a search.
   const models = new Map<string, Embedder>();
@@ -111,7 +125,7 @@ export async function startApiRole(
   }
   // Hybrid's fusion weight, chosen per collection and model on queries made from its text.
   const calibrator = new SelfCalibrator({
-    sql: queries.sql,
+    sql: calibration.sql,
     embedders: new Map(
       [...models.values()].map((e) => [e.spec.id, (t: string[]) => e.embed(t, { truncate: true })]),
     ),
@@ -209,6 +223,7 @@ export async function startApiRole(
     stop: async () => {
       await history.stop();
       await calibrator.stop();
+      await calibration.close();
       await waiters.close();
       await app.close();
       await jobs.close();

@@ -15,6 +15,12 @@ export const searchOptions = {
     parse: duration,
     doc: 'How long a search waits for its query to be embedded before it is answered 503 SEARCH_OVERLOADED.',
   }),
+  searchConnections: opt({
+    env: 'SLUICE_SEARCH_CONNECTIONS',
+    default: '0',
+    parse: int(0, 1000),
+    doc: "PostgreSQL connections the API's searches and reads share (0: one per core, at least 2). More than PostgreSQL's cores makes every query slower; see docs/search.md.",
+  }),
   searchEf: opt({
     env: 'SLUICE_SEARCH_EF',
     default: '100',
