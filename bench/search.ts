@@ -25,11 +25,11 @@
  * --json FILE also writes the figures as JSON (`SearchFigures`), for `bench:growth`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
 import { createKey } from '../src/api/keys.js';
+import { usableCores } from '../src/cores.js';
 import { impactSql } from '../src/consumers/indexer/keyword-index.js';
 import { KeywordMemory } from '../src/consumers/indexer/keyword-memory.js';
 import {
@@ -60,13 +60,12 @@ const SECONDS = flag('seconds', 10);
 /** Queries checked against exhaustive BM25 (each filter). */
 const EXACT_QUERIES = flag('exact-queries', 300);
 const LOADS = [1, flag('connections', 8)];
-const CONNECTIONS = LOADS[1]!;
 /**
  * PostgreSQL connections of the API's searches (SLUICE_SEARCH_CONNECTIONS), and of the
- * direct runs, so that both sides queue the same way. Default: the API's (0: one per
- * core, at least 2).
+ * direct runs, so that both sides queue the same way (the direct rows include waiting
+ * for a connection). Default: the API's (one per usable core, at least 2, at most 10).
  */
-const POOL = flag('search-connections', 0) || Math.max(2, availableParallelism());
+const POOL = flag('search-connections', 0) || Math.min(10, Math.max(2, usableCores()));
 const MEMORY_MB = flag('keyword-memory', 256);
 /** SciFact queries asked (the first N of its 1,109): the warm-up passes ask each once. */
 const QUERIES = flag('queries', 1109);

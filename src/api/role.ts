@@ -1,5 +1,5 @@
-import { availableParallelism } from 'node:os';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { usableCores } from '../cores.js';
 import type { RoleContext, RoleHandle } from '../runtime/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
 import { PipelinePublisher } from '../runtime/index.js';
@@ -83,7 +83,7 @@ export async function startApiRole(
   });
   // Queries get a pool of their own, with the HNSW search settings on every connection.
   // A small one: more connections than cores made PostgreSQL's own work per search grow
-  // (docs/search.md, "Connections").
+  // (docs/search.md, "Connections to PostgreSQL"). Never more than postgres.js's 10.
   const searchSettings = {
     'hnsw.ef_search': String(config.searchEf),
     'hnsw.iterative_scan': 'relaxed_order',
@@ -93,7 +93,7 @@ export async function startApiRole(
   const queries = createDatabase({
     url: config.databaseUrl,
     applicationName: 'sluice-api',
-    max: config.searchConnections || Math.max(2, availableParallelism()),
+    max: config.searchConnections || Math.min(10, Math.max(2, usableCores())),
     settings: searchSettings,
   });
   // Self-calibration searches in the background on a connection of its own: it never
@@ -223,12 +223,13 @@ export async function startApiRole(
     stop: async () => {
       await history.stop();
       await calibrator.stop();
-      await calibration.close();
       await waiters.close();
       await app.close();
       await jobs.close();
       for (const m of models.values()) await m.close();
       await queries.close();
+      // After the app: a calibration a request started may still be running until then.
+      await calibration.close();
     },
   };
 }

@@ -19,7 +19,7 @@ export const searchOptions = {
     env: 'SLUICE_SEARCH_CONNECTIONS',
     default: '0',
     parse: int(0, 1000),
-    doc: "PostgreSQL connections the API's searches and reads share (0: one per core, at least 2). More than PostgreSQL's cores makes every query slower; see docs/search.md.",
+    doc: "PostgreSQL connections the API's searches and reads share (0: one per core the process may use, its cgroup CPU limit included, at least 2 and at most 10). More than PostgreSQL's cores makes every query slower; see docs/search.md.",
   }),
   searchEf: opt({
     env: 'SLUICE_SEARCH_EF',
