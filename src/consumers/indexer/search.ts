@@ -149,16 +149,22 @@ const keyOf = (r: { collection: string; document_id: string; chunk_index: number
   `${r.collection}\u0000${r.document_id}\u0000${r.chunk_index}`;
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+/** A score that is not a number (a zero vector's cosine) ranks last, as in PostgreSQL. */
+const rank = (k: Key): number => {
+  const n = Number(k.score);
+  return Number.isNaN(n) ? -Infinity : n;
+};
 /**
- * Best score first, ties by collection, document and chunk: one order for one answer. An
- * HNSW scan with iterative_scan = relaxed_order may also return rows slightly out of
- * distance order, which this puts right.
+ * Best score first, ties by document, chunk and collection: the rows returned come in one
+ * order. (Which of several rows at the same distance an HNSW scan returns at its limit
+ * is the scan's.) A scan with iterative_scan = relaxed_order may also return rows
+ * slightly out of distance order, which this puts right.
  */
 const byScore = (a: Key, b: Key): number =>
-  Number(b.score) - Number(a.score) ||
-  compare(a.collection, b.collection) ||
+  rank(b) - rank(a) ||
   compare(a.document_id, b.document_id) ||
-  a.chunk_index - b.chunk_index;
+  a.chunk_index - b.chunk_index ||
+  compare(a.collection, b.collection);
 
 /**
  * Search over the index. The model id is written into the SQL as a literal (it comes
@@ -192,7 +198,6 @@ export async function search(sql: Sql, p: SearchParams): Promise<SearchHit[]> {
   ]);
   const scored = (rows: Key[]): Scored[] =>
     rows.map((r) => ({ key: keyOf(r), score: Number(r.score) }));
-  vector.sort(byScore);
   const top = fuse(scored(vector), scored(keyword), p.vectorWeight ?? DEFAULT_VECTOR_WEIGHT).slice(
     0,
     p.k,
