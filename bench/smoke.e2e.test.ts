@@ -89,6 +89,8 @@ function bench(script: string, args: string[]): Promise<{ code: number | null; o
           SLUICE_SHARED_DIR: dirname(testModelsDir()),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Stopped before the test's own timeout, so that a hung run does not outlive it.
+        timeout: 870_000,
       },
     );
     let out = '';
