@@ -30,7 +30,7 @@ export const modelOptions = {
     env: 'SLUICE_EMBED_THREADS',
     default: '0',
     parse: int(0, 256),
-    doc: 'onnxruntime intra-op threads (0: one per core).',
+    doc: 'onnxruntime intra-op threads (0: one per core the process may use, its cgroup CPU limit included).',
   }),
   embedBatchSize: opt({
     env: 'SLUICE_EMBED_BATCH',

@@ -1,9 +1,9 @@
 import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { usableCores } from '../cores.js';
 import { SluiceError } from '../errors/index.js';
 import type { ModelSpec } from './model-registry.js';
 import { meanPoolNormalize } from './pooling.js';
@@ -74,7 +74,7 @@ interface Session {
 
 async function createSession(spec: ModelSpec, o: InferenceOptions): Promise<Session> {
   const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: o.threads || cpus().length,
+    intraOpNumThreads: o.threads || usableCores(),
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: o.spin === false ? '0' : '1' } } },
