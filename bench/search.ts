@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import autocannon from 'autocannon';
 import { createKey } from '../src/api/keys.js';
-import { usableCores } from '../src/cores.js';
+import { searchConnections } from '../src/config/index.js';
 import { impactSql } from '../src/consumers/indexer/keyword-index.js';
 import { KeywordMemory } from '../src/consumers/indexer/keyword-memory.js';
 import {
@@ -65,7 +65,7 @@ const LOADS = [1, flag('connections', 8)];
  * direct runs, so that both sides queue the same way (the direct rows include waiting
  * for a connection). Default: the API's (one per usable core, at least 2, at most 10).
  */
-const POOL = flag('search-connections', 0) || Math.min(10, Math.max(2, usableCores()));
+const POOL = searchConnections(flag('search-connections', 0));
 const MEMORY_MB = flag('keyword-memory', 256);
 /** SciFact queries asked (the first N of its 1,109): the warm-up passes ask each once. */
 const QUERIES = flag('queries', 1109);

@@ -1,5 +1,4 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { usableCores } from '../cores.js';
 import type { RoleContext, RoleHandle } from '../runtime/index.js';
 import { DeadLetters } from '../dead-letters/index.js';
 import { PipelinePublisher } from '../runtime/index.js';
@@ -20,7 +19,7 @@ import { MetricsHistory } from './metrics-history.js';
 import { PipelineStatusReader } from '../pipeline-status/index.js';
 import { listen, pipelineCheck } from '../ops/index.js';
 import { KeywordMemory, SelfCalibrator } from '../consumers/indexer/index.js';
-import type { Config } from '../config/index.js';
+import { searchConnections, type Config } from '../config/index.js';
 import type { TopologySettings } from '../topology/index.js';
 
 /** The settings the api role reads (app/start.ts passes them from Config). */
@@ -93,7 +92,7 @@ export async function startApiRole(
   const queries = createDatabase({
     url: config.databaseUrl,
     applicationName: 'sluice-api',
-    max: config.searchConnections || Math.min(10, Math.max(2, usableCores())),
+    max: searchConnections(config.searchConnections),
     settings: searchSettings,
   });
   // Self-calibration searches in the background on a connection of its own: it never

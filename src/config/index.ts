@@ -18,3 +18,4 @@ export {
   type TracingConfig,
   type WebhookConfig,
 } from './config.js';
+export { searchConnections } from './search-options.js';

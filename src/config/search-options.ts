@@ -1,5 +1,6 @@
 import { bytes, duration, int } from './options.js';
 import { opt } from './option-spec.js';
+import { usableCores } from '../cores.js';
 
 /** Search: how queries wait for their embedding and how deep the indexes are read. */
 export const searchOptions = {
@@ -40,3 +41,12 @@ export const searchOptions = {
     doc: 'Memory the API may hold keyword posting lists in (checked against PostgreSQL on every query, so results stay exact); 0 leaves keyword search to SQL alone. See docs/search.md.',
   }),
 };
+
+/**
+ * Connections of the API's search pool: SLUICE_SEARCH_CONNECTIONS, or for 0 one per
+ * usable core, at least 2 (hybrid's two sides at once) and at most 10 (postgres.js's own
+ * default). bench:search sizes its direct runs' pool with it too.
+ */
+export function searchConnections(configured: number): number {
+  return configured || Math.min(10, Math.max(2, usableCores()));
+}
